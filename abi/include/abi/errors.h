@@ -1,0 +1,20 @@
+/*
+ * Error codes shared by the kernel and user space. Every call that can fail
+ * returns 0 (or a non-negative result) on success and one of these negative
+ * codes on failure. The enum ends in a count sentinel so tables indexed by
+ * error (names, messages) can be checked for completeness at compile time.
+ */
+#ifndef ABI_ERRORS_H
+#define ABI_ERRORS_H
+
+typedef enum sl_error {
+	SL_OK = 0,
+	SL_EINVAL = -1,         /* an argument is out of range or malformed */
+	SL_ENOMEM = -2,         /* out of memory (kernel or quota) */
+	SL_EEXIST = -3,         /* the thing to create is already there */
+	SL_ENOENT = -4,         /* the thing named is not there */
+	SL_EFAULT = -5,         /* a user pointer does not point at user memory */
+	SL_ERROR_COUNT = 6,     /* number of codes, SL_OK included */
+} sl_error_t;
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * The hooks portable kernel code uses to reach the machine. Nothing else
+ * under <arch/> may be included outside kernel/arch/.
+ */
+#ifndef ARCH_ARCH_H
+#define ARCH_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+void arch_console_init(void);
+void arch_console_putc(char c);
+
+/* Interrupt state: save-and-disable, then restore what was saved. */
+typedef uint64_t irq_state_t;
+irq_state_t arch_irq_save(void);
+void arch_irq_restore(irq_state_t s);
+void arch_irq_enable(void);
+void arch_wait_for_interrupt(void);     /* enable interrupts and halt once */
+
+/* Leaves QEMU through isa-debug-exit: status 33 on success, 35 on failure. */
+__attribute__((noreturn)) void arch_poweroff(bool success);
+
+/* Prints a frame-pointer backtrace starting at the given frame. */
+void arch_backtrace(uint64_t rip, uint64_t rbp);
+void arch_backtrace_here(void);
+
+uint64_t arch_timer_ticks(void);
+uint32_t arch_timer_hz(void);
+
+#endif

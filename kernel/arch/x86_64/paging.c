@@ -1,0 +1,184 @@
+/*
+ * Kernel page tables and the 4 KiB map/unmap/translate primitives.
+ *
+ * vm_init replaces the boot tables with the kernel's own: the image mapped
+ * with 4 KiB pages and per-section rights (text read+exec, rodata read,
+ * data and bss read+write, the page under the boot stack left unmapped as a
+ * guard), and all RAM mapped at DIRECT_MAP_BASE with 2 MiB pages, no exec.
+ * The low identity map of the boot tables is gone afterwards, so a null
+ * pointer faults. Tables are reached through the direct map.
+ */
+#include <abi/errors.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <kernel/panic.h>
+#include <kernel/pmm.h>
+#include <kernel/vm.h>
+
+#define LARGE_PAGE (2ull << 20)
+#define LEVELS 4
+
+extern const char _kernel_text_start[], _kernel_text_end[];
+extern const char _kernel_rodata_start[], _kernel_rodata_end[];
+extern const char _kernel_data_start[], _kernel_data_end[];
+extern const char kernel_stack_guard[];
+
+static vm_space_t kernel_space;
+
+static unsigned index_at(uintptr_t va, int level)
+{
+	return (va >> (12 + 9 * level)) & 511;
+}
+
+static uint64_t *table_of(uint64_t entry)
+{
+	return phys_to_virt(entry & PTE_ADDR_MASK);
+}
+
+static uint64_t pte_bits(unsigned rights)
+{
+	uint64_t bits = PTE_P;
+
+	if (rights & VM_WRITE)
+		bits |= PTE_W;
+	if (!(rights & VM_EXEC))
+		bits |= PTE_NX;
+	if (rights & VM_USER)
+		bits |= PTE_U;
+	else
+		bits |= PTE_G;
+	return bits;
+}
+
+/*
+ * Walks to the table at `level` (0 = page table) covering va, creating
+ * missing tables when create is set. NULL if absent or a large page is in
+ * the way; *err says which.
+ */
+static uint64_t *walk(vm_space_t space, uintptr_t va, int level, bool create, int *err)
+{
+	uint64_t *table = phys_to_virt(space);
+
+	for (int l = LEVELS - 1; l > level; l--) {
+		uint64_t *e = &table[index_at(va, l)];
+
+		if (*e & PTE_PS) {
+			*err = SL_EEXIST;
+			return NULL;
+		}
+		if (!(*e & PTE_P)) {
+			uint64_t frame;
+
+			if (!create) {
+				*err = SL_ENOENT;
+				return NULL;
+			}
+			if (pmm_alloc(&frame) < 0) {
+				*err = SL_ENOMEM;
+				return NULL;
+			}
+			/* Intermediate entries allow everything; leaves decide. */
+			*e = frame | PTE_P | PTE_W | (va < USER_TOP ? PTE_U : 0);
+		}
+		table = table_of(*e);
+	}
+	return table;
+}
+
+int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights)
+{
+	int err = SL_OK;
+
+	if ((va | pa) & (FRAME_SIZE - 1))
+		return SL_EINVAL;
+	uint64_t *pt = walk(space, va, 0, true, &err);
+	if (!pt)
+		return err;
+	uint64_t *e = &pt[index_at(va, 0)];
+	if (*e & PTE_P)
+		return SL_EEXIST;
+	*e = pa | pte_bits(rights);
+	return SL_OK;
+}
+
+int vm_unmap(vm_space_t space, uintptr_t va, uint64_t *pa)
+{
+	int err = SL_OK;
+	uint64_t *pt = walk(space, va, 0, false, &err);
+
+	if (!pt)
+		return err == SL_EEXIST ? SL_EINVAL : SL_ENOENT;
+	uint64_t *e = &pt[index_at(va, 0)];
+	if (!(*e & PTE_P))
+		return SL_ENOENT;
+	*pa = *e & PTE_ADDR_MASK;
+	*e = 0;
+	invlpg(va);
+	return SL_OK;
+}
+
+static unsigned rights_of(uint64_t e)
+{
+	return (e & PTE_W ? VM_WRITE : 0) | (e & PTE_NX ? 0 : VM_EXEC) |
+	       (e & PTE_U ? VM_USER : 0);
+}
+
+bool vm_translate(vm_space_t space, uintptr_t va, uint64_t *pa, unsigned *rights)
+{
+	uint64_t *table = phys_to_virt(space);
+
+	for (int l = LEVELS - 1; l >= 0; l--) {
+		uint64_t e = table[index_at(va, l)];
+
+		if (!(e & PTE_P))
+			return false;
+		if (l == 0 || (e & PTE_PS)) {
+			uint64_t page_mask = (1ull << (12 + 9 * l)) - 1;
+			*pa = (e & PTE_ADDR_MASK & ~page_mask) | (va & page_mask);
+			*rights = rights_of(e);
+			return true;
+		}
+		table = table_of(e);
+	}
+	return false;
+}
+
+static void map_range_or_panic(uintptr_t start, uintptr_t end, unsigned rights)
+{
+	for (uintptr_t va = start; va < end; va += FRAME_SIZE) {
+		if (va == (uintptr_t)kernel_stack_guard)
+			continue;
+		if (vm_map(kernel_space, va, va - KERNEL_VMA, rights) < 0)
+			panic("vm_init: cannot map kernel page %#lx", (unsigned long)va);
+	}
+}
+
+static void map_direct(uint64_t top_phys)
+{
+	int err = SL_OK;
+
+	for (uint64_t pa = 0; pa < top_phys; pa += LARGE_PAGE) {
+		uint64_t *pd = walk(kernel_space, DIRECT_MAP_BASE + pa, 1, true, &err);
+
+		if (!pd)
+			panic("vm_init: cannot build the direct map (%d)", err);
+		pd[index_at(DIRECT_MAP_BASE + pa, 1)] = pa | PTE_P | PTE_W | PTE_PS | PTE_G | PTE_NX;
+	}
+}
+
+void vm_init(uint64_t top_phys)
+{
+	if (pmm_alloc(&kernel_space) < 0)
+		panic("vm_init: no frame for the kernel's top-level table");
+	map_range_or_panic((uintptr_t)_kernel_text_start, (uintptr_t)_kernel_text_end, VM_EXEC);
+	map_range_or_panic((uintptr_t)_kernel_rodata_start, (uintptr_t)_kernel_rodata_end, 0);
+	map_range_or_panic((uintptr_t)_kernel_data_start, (uintptr_t)_kernel_data_end, VM_WRITE);
+	map_direct((top_phys + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1));
+	write_cr4(read_cr4() | CR4_PGE);
+	write_cr3(kernel_space);
+}
+
+vm_space_t vm_kernel_space(void)
+{
+	return kernel_space;
+}

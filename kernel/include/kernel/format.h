@@ -1,0 +1,25 @@
+/*
+ * printf-style formatting, independent of where the characters go.
+ *
+ * Supported: %d %i %u %x %X %o %p %s %c %%, flags '-' '0' '+' ' ' '#',
+ * width and precision (both may be '*'), length modifiers hh h l ll z t j.
+ * No floating point: the kernel is built without SSE.
+ */
+#ifndef KERNEL_FORMAT_H
+#define KERNEL_FORMAT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef void (*fmt_sink_t)(char c, void *ctx);
+
+/* Formats into sink; returns the number of characters produced. */
+int fmt_vformat(fmt_sink_t sink, void *ctx, const char *fmt, va_list ap);
+
+/* C99 semantics: always NUL-terminates when size > 0; returns the length
+ * the full output would have had. */
+int ksnprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+#endif

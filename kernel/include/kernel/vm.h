@@ -1,0 +1,55 @@
+/*
+ * Virtual memory layout and the kernel's page-mapping interface.
+ *
+ *   0x0000000000000000 .. 0x00007fffffffffff  user half (per silo, later)
+ *   0xffff800000000000 ..                     direct map of all RAM
+ *   0xffffc00000000000 ..                     kernel mappings made at run time
+ *   0xffffffff80000000 ..                     kernel image
+ */
+#ifndef KERNEL_VM_H
+#define KERNEL_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define USER_TOP        0x0000800000000000ull
+#define DIRECT_MAP_BASE 0xffff800000000000ull
+#define KMAP_BASE       0xffffc00000000000ull
+#define KERNEL_VMA      0xffffffff80000000ull
+
+/* Mapping rights; the default is read-only, not executable, kernel only. */
+enum {
+	VM_WRITE = 1 << 0,
+	VM_EXEC = 1 << 1,
+	VM_USER = 1 << 2,
+};
+
+typedef uint64_t vm_space_t;    /* physical address of the top-level table */
+
+static inline void *phys_to_virt(uint64_t pa)
+{
+	return (void *)(uintptr_t)(pa + DIRECT_MAP_BASE);
+}
+
+static inline uint64_t virt_to_phys_direct(const void *va)
+{
+	return (uint64_t)(uintptr_t)va - DIRECT_MAP_BASE;
+}
+
+/* Builds the kernel's page tables (image with per-section rights, direct
+ * map of all RAM up to top_phys, no identity map) and switches to them. */
+void vm_init(uint64_t top_phys);
+
+vm_space_t vm_kernel_space(void);
+
+/* Maps one 4 KiB page. Returns 0, SL_EEXIST if va is mapped, SL_ENOMEM if a
+ * table could not be allocated, SL_EINVAL for unaligned addresses. */
+int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights);
+
+/* Unmaps one 4 KiB page and returns its frame in *pa. SL_ENOENT if unmapped. */
+int vm_unmap(vm_space_t space, uintptr_t va, uint64_t *pa);
+
+/* Looks va up (4 KiB or 2 MiB pages). Returns false if unmapped. */
+bool vm_translate(vm_space_t space, uintptr_t va, uint64_t *pa, unsigned *rights);
+
+#endif

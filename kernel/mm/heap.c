@@ -1,0 +1,65 @@
+/*
+ * Kernel heap: slab pages are frames seen through the direct map.
+ */
+#include <kernel/heap.h>
+#include <kernel/panic.h>
+#include <kernel/pmm.h>
+#include <kernel/string.h>
+#include <kernel/vm.h>
+
+#define CLASS_COUNT 8           /* 16, 32, ..., 2048 */
+
+static slab_cache_t classes[CLASS_COUNT];
+static const char *const class_names[CLASS_COUNT] = {
+	"kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128",
+	"kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
+};
+
+static void *page_alloc(void *ctx)
+{
+	uint64_t pa;
+
+	(void)ctx;
+	return pmm_alloc(&pa) < 0 ? NULL : phys_to_virt(pa);
+}
+
+static void page_free(void *ctx, void *page)
+{
+	(void)ctx;
+	pmm_free(virt_to_phys_direct(page));
+}
+
+static const slab_page_source_t frame_source = { page_alloc, page_free, NULL };
+
+void heap_cache_init(slab_cache_t *cache, const char *name, size_t object_size)
+{
+	slab_cache_init(cache, name, object_size, &frame_source);
+}
+
+void heap_init(void)
+{
+	for (unsigned i = 0; i < CLASS_COUNT; i++)
+		heap_cache_init(&classes[i], class_names[i], SLAB_MIN_OBJECT << i);
+}
+
+void *kmalloc(size_t size)
+{
+	for (unsigned i = 0; i < CLASS_COUNT; i++) {
+		if (size <= classes[i].object_size) {
+			void *p = slab_alloc(&classes[i]);
+			if (p)
+				memset(p, 0, size);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+void kfree(void *p)
+{
+	if (!p)
+		return;
+	slab_cache_t *c = slab_owner(p);
+	if (!c || slab_free(c, p) < 0)
+		panic("kfree: %p is not a live heap object", p);
+}
