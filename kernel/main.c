@@ -12,6 +12,9 @@
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/selftest.h>
+#include <kernel/silo.h>
+#include <kernel/thread.h>
+#include <arch/percpu.h>
 #include <kernel/string.h>
 #include <kernel/vm.h>
 
@@ -20,6 +23,20 @@
 void kmain(uint32_t magic, uint64_t info_phys);
 
 static mb2_info_t boot_info;
+
+/* timer.hz=N picks the tick rate (20..10000; the PIT cannot go slower); stress tests raise it so
+ * preemption lands between more wakeups. */
+static uint32_t timer_hz(const char *cmdline)
+{
+	char buf[8];
+	uint32_t hz = 0;
+
+	if (cmdline_get(cmdline, "timer.hz", buf, sizeof buf) < 0)
+		return TIMER_HZ;
+	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
+		hz = hz * 10 + (uint32_t)(*p - '0');
+	return hz >= 20 && hz <= 10000 ? hz : TIMER_HZ;
+}
 
 static void print_memory_map(const mb2_info_t *mb)
 {
@@ -90,7 +107,9 @@ void kmain(uint32_t magic, uint64_t info_phys)
 	if (magic != MB2_BOOT_MAGIC)
 		panic("not booted by a multiboot2 loader (magic %#x)", magic);
 	gdt_init();
+	percpu_init();
 	idt_init();
+	arch_syscall_init();
 	if (mb2_parse(phys_to_virt(info_phys), &boot_info) < 0)
 		panic("malformed multiboot2 information at %#llx", (unsigned long long)info_phys);
 	kprintf("boot loader: %s\ncommand line: %s\n", boot_info.loader, boot_info.cmdline);
@@ -100,7 +119,8 @@ void kmain(uint32_t magic, uint64_t info_phys)
 	pmm_init(&boot_info, info_phys);
 	vm_init(pmm_top());
 	heap_init();
-	timer_init(TIMER_HZ);
+	sched_init();
+	timer_init(timer_hz(boot_info.cmdline));
 	arch_irq_enable();
 	print_free_memory();
 
@@ -108,6 +128,10 @@ void kmain(uint32_t magic, uint64_t info_phys)
 		trigger_test_fault(fault);
 	if (cmdline_has(boot_info.cmdline, "selftest"))
 		arch_poweroff(selftest_run());
-	kprintf("nothing to run; powering off\n");
-	arch_poweroff(true);
+	if (boot_info.module_count == 0) {
+		kprintf("nothing to run; powering off\n");
+		arch_poweroff(true);
+	}
+	silo_start_all(&boot_info);
+	sched_boot_done();
 }

@@ -4,12 +4,14 @@
 #include <kernel/heap.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
+#include <kernel/spinlock.h>
 #include <kernel/string.h>
 #include <kernel/vm.h>
 
 #define CLASS_COUNT 8           /* 16, 32, ..., 2048 */
 
 static slab_cache_t classes[CLASS_COUNT];
+static spinlock_t heap_lock = SPINLOCK_INIT("heap");      /* before frames */
 static const char *const class_names[CLASS_COUNT] = {
 	"kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128",
 	"kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
@@ -46,7 +48,9 @@ void *kmalloc(size_t size)
 {
 	for (unsigned i = 0; i < CLASS_COUNT; i++) {
 		if (size <= classes[i].object_size) {
+			spin_lock(&heap_lock);
 			void *p = slab_alloc(&classes[i]);
+			spin_unlock(&heap_lock);
 			if (p)
 				memset(p, 0, size);
 			return p;
@@ -59,7 +63,10 @@ void kfree(void *p)
 {
 	if (!p)
 		return;
+	spin_lock(&heap_lock);
 	slab_cache_t *c = slab_owner(p);
-	if (!c || slab_free(c, p) < 0)
+	int err = c ? slab_free(c, p) : -1;
+	spin_unlock(&heap_lock);
+	if (err < 0)
 		panic("kfree: %p is not a live heap object", p);
 }

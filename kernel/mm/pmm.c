@@ -7,6 +7,7 @@
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
+#include <kernel/spinlock.h>
 #include <kernel/string.h>
 #include <kernel/vm.h>
 
@@ -16,6 +17,7 @@
 extern const char _kernel_phys_start[], _kernel_phys_end[];
 
 static frame_alloc_t frames;
+static spinlock_t frames_lock = SPINLOCK_INIT("frames");   /* a leaf lock */
 static pmm_range_t reserved[PMM_MAX_RESERVED];
 static unsigned reserved_count;
 static uint64_t top;
@@ -97,7 +99,10 @@ void pmm_init(const mb2_info_t *mb, uint64_t info_phys)
 
 int pmm_alloc(uint64_t *paddr)
 {
-	if (frames_alloc(&frames, paddr) < 0)
+	spin_lock(&frames_lock);
+	int err = frames_alloc(&frames, paddr);
+	spin_unlock(&frames_lock);
+	if (err < 0)
 		return SL_ENOMEM;
 	memset(phys_to_virt(*paddr), 0, FRAME_SIZE);
 	return SL_OK;
@@ -105,7 +110,10 @@ int pmm_alloc(uint64_t *paddr)
 
 void pmm_free(uint64_t paddr)
 {
-	if (frames_free(&frames, paddr) < 0)
+	spin_lock(&frames_lock);
+	int err = frames_free(&frames, paddr);
+	spin_unlock(&frames_lock);
+	if (err < 0)
 		panic("pmm_free: frame %#llx was not allocated", (unsigned long long)paddr);
 }
 

@@ -30,6 +30,7 @@ bool selftest_run(void)
 	selftest_heap(&t);
 	selftest_paging(&t);
 	selftest_timer(&t);
+	selftest_sched(&t);
 	kprintf("1..%d\n", t.count);
 	if (t.failed) {
 		kprintf("selftest: %d of %d checks failed\n", t.failed, t.count);

@@ -14,7 +14,12 @@ typedef enum sl_error {
 	SL_EEXIST = -3,         /* the thing to create is already there */
 	SL_ENOENT = -4,         /* the thing named is not there */
 	SL_EFAULT = -5,         /* a user pointer does not point at user memory */
-	SL_ERROR_COUNT = 6,     /* number of codes, SL_OK included */
+	SL_ENOSYS = -6,         /* no such system call */
+	SL_ETIMEDOUT = -7,      /* the time limit passed first */
+	SL_EKILLED = -8,        /* the calling thread is being killed */
+	SL_EAGAIN = -9,         /* not now: a table or slot is full or busy */
+	SL_ESRCH = -10,         /* no such thread or silo */
+	SL_ERROR_COUNT = 11,    /* number of codes, SL_OK included */
 } sl_error_t;
 
 #endif

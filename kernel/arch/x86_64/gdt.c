@@ -2,9 +2,14 @@
  * GDT and TSS. The TSS gives the double-fault and NMI handlers stacks of
  * their own (IST), so a kernel stack overflow still produces a report.
  */
+#include <arch/cpu.h>
 #include <arch/gdt.h>
+#include <arch/percpu.h>
 #include <arch/trap.h>
 #include <stdint.h>
+
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define IST_STACK_SIZE 8192
 
@@ -74,4 +79,20 @@ void gdt_init(void)
 		: "m"(ptr), "r"((uint64_t)SEL_KERNEL_DATA), "i"(SEL_KERNEL_CODE),
 		  "r"((uint16_t)SEL_TSS)
 		: "rax", "memory");
+}
+
+static percpu_t cpu0;
+
+/* In the kernel GS points at cpu0; swapgs on the way in and out of user
+ * mode trades it with the user's (always 0: silos have no TLS yet). */
+void percpu_init(void)
+{
+	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+void percpu_set_kernel_stack(uint64_t top)
+{
+	cpu0.kernel_rsp = top;
+	tss.rsp[0] = top;
 }

@@ -9,6 +9,8 @@
 #include <arch/trap.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/silo.h>
+#include <kernel/thread.h>
 
 #define IDT_ENTRIES 256
 #define IDT_STUBS 48
@@ -102,8 +104,19 @@ static void dump_registers(const trap_frame_t *f)
 		(unsigned long long)f->r14, (unsigned long long)f->r15);
 }
 
+extern const char user_copy_insn[], user_copy_fault[];
+
 static void exception(trap_frame_t *f)
 {
+	if (f->cs & 3) {
+		silo_fault(f->vector, exception_names[f->vector], f->rip,
+			   f->vector == VEC_PAGE_FAULT ? read_cr2() : 0);
+		return;                 /* not reached: the faulting thread is gone */
+	}
+	if (f->vector == VEC_PAGE_FAULT && f->rip == (uint64_t)user_copy_insn) {
+		f->rip = (uint64_t)user_copy_fault;
+		return;
+	}
 	if (exception_depth++ > 0) {
 		/* The report itself faulted: say so and stop without more output. */
 		kprintf("\nnested exception %llu while reporting one; halting\n",
@@ -122,13 +135,20 @@ static void exception(trap_frame_t *f)
 
 void trap_dispatch(trap_frame_t *f)
 {
-	if (f->vector < 32)
+	if (f->vector < 32) {
 		exception(f);
-	else if (f->vector == IRQ_TIMER)
+		return;
+	}
+	if (f->vector == IRQ_TIMER) {
 		timer_irq();
-	else if (f->vector == VECTOR_SPURIOUS || f->vector == IRQ_BASE + 7 ||
-		 f->vector == IRQ_BASE + 15)
+		sched_tick();
+	} else if (f->vector == VECTOR_SPURIOUS || f->vector == IRQ_BASE + 7 ||
+		   f->vector == IRQ_BASE + 15) {
 		return;                 /* spurious: no EOI for the PIC's IRQ 7/15 */
-	else if (f->vector < IRQ_BASE + 16)
+	} else if (f->vector < IRQ_BASE + 16) {
 		pic_eoi(f->vector - IRQ_BASE);
+	}
+	sched_preempt_point();
+	if (f->cs & 3)
+		silo_return_to_user();
 }

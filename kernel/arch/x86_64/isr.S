@@ -30,7 +30,10 @@ isr_\vector:
 .endr
 
 isr_common:
-	pushq %rax
+	testb $3, 24(%rsp)      /* CS of the interrupted code: from user mode? */
+	jz 1f
+	swapgs
+1:	pushq %rax
 	pushq %rbx
 	pushq %rcx
 	pushq %rdx
@@ -48,6 +51,8 @@ isr_common:
 	cld
 	mov %rsp, %rdi
 	call trap_dispatch
+	.globl trap_return
+trap_return:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -64,7 +69,10 @@ isr_common:
 	popq %rbx
 	popq %rax
 	add $16, %rsp           /* vector and error code */
-	iretq
+	testb $3, 8(%rsp)       /* returning to user mode? */
+	jz 2f
+	swapgs
+2:	iretq
 
 /* Stub addresses for vectors 0..47; idt.c installs them and isr_255. */
 	.section .rodata

@@ -13,6 +13,7 @@
 #include <arch/paging.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
+#include <kernel/spinlock.h>
 #include <kernel/vm.h>
 
 #define LARGE_PAGE (2ull << 20)
@@ -24,6 +25,7 @@ extern const char _kernel_data_start[], _kernel_data_end[];
 extern const char kernel_stack_guard[];
 
 static vm_space_t kernel_space;
+static spinlock_t vm_lock = SPINLOCK_INIT("vm");   /* before frames */
 
 static unsigned index_at(uintptr_t va, int level)
 {
@@ -85,13 +87,11 @@ static uint64_t *walk(vm_space_t space, uintptr_t va, int level, bool create, in
 	return table;
 }
 
-int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights)
+static int map_locked(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights)
 {
 	int err = SL_OK;
-
-	if ((va | pa) & (FRAME_SIZE - 1))
-		return SL_EINVAL;
 	uint64_t *pt = walk(space, va, 0, true, &err);
+
 	if (!pt)
 		return err;
 	uint64_t *e = &pt[index_at(va, 0)];
@@ -101,7 +101,17 @@ int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights)
 	return SL_OK;
 }
 
-int vm_unmap(vm_space_t space, uintptr_t va, uint64_t *pa)
+int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights)
+{
+	if ((va | pa) & (FRAME_SIZE - 1))
+		return SL_EINVAL;
+	spin_lock(&vm_lock);
+	int err = map_locked(space, va, pa, rights);
+	spin_unlock(&vm_lock);
+	return err;
+}
+
+static int unmap_locked(vm_space_t space, uintptr_t va, uint64_t *pa)
 {
 	int err = SL_OK;
 	uint64_t *pt = walk(space, va, 0, false, &err);
@@ -115,6 +125,14 @@ int vm_unmap(vm_space_t space, uintptr_t va, uint64_t *pa)
 	*e = 0;
 	invlpg(va);
 	return SL_OK;
+}
+
+int vm_unmap(vm_space_t space, uintptr_t va, uint64_t *pa)
+{
+	spin_lock(&vm_lock);
+	int err = unmap_locked(space, va, pa);
+	spin_unlock(&vm_lock);
+	return err;
 }
 
 static unsigned rights_of(uint64_t e)
@@ -166,6 +184,70 @@ static void map_direct(uint64_t top_phys)
 	}
 }
 
+/* Every address space copies the kernel half's top-level entries, so all
+ * of them must exist before the first space is made: later kernel
+ * mappings then land in tables every space already shares. */
+static void share_kernel_half(void)
+{
+	uint64_t *pml4 = phys_to_virt(kernel_space);
+
+	for (unsigned i = 256; i < 512; i++) {
+		uint64_t frame;
+
+		if (pml4[i] & PTE_P)
+			continue;
+		if (pmm_alloc(&frame) < 0)
+			panic("vm_init: no frame for the kernel half");
+		pml4[i] = frame | PTE_P | PTE_W;
+	}
+}
+
+int vm_space_create(vm_space_t *out)
+{
+	uint64_t frame;
+
+	if (pmm_alloc(&frame) < 0)
+		return SL_ENOMEM;
+	uint64_t *pml4 = phys_to_virt(frame), *kernel = phys_to_virt(kernel_space);
+	for (unsigned i = 256; i < 512; i++)
+		pml4[i] = kernel[i];
+	*out = frame;
+	return SL_OK;
+}
+
+/* Frees the tables under entry e at level, and their pages at level 0. */
+static void free_tree(uint64_t e, int level)
+{
+	uint64_t *table = table_of(e);
+
+	for (unsigned i = 0; i < 512; i++) {
+		if (!(table[i] & PTE_P))
+			continue;
+		if (level == 0)
+			pmm_free(table[i] & PTE_ADDR_MASK);
+		else
+			free_tree(table[i], level - 1);
+	}
+	pmm_free(e & PTE_ADDR_MASK);
+}
+
+void vm_space_destroy(vm_space_t space)
+{
+	uint64_t *pml4 = phys_to_virt(space);
+
+	assert(read_cr3() != space);
+	for (unsigned i = 0; i < 256; i++)
+		if (pml4[i] & PTE_P)
+			free_tree(pml4[i], 2);
+	pmm_free(space);
+}
+
+void vm_activate(vm_space_t space)
+{
+	if (read_cr3() != space)
+		write_cr3(space);
+}
+
 void vm_init(uint64_t top_phys)
 {
 	if (pmm_alloc(&kernel_space) < 0)
@@ -174,6 +256,7 @@ void vm_init(uint64_t top_phys)
 	map_range_or_panic((uintptr_t)_kernel_rodata_start, (uintptr_t)_kernel_rodata_end, 0);
 	map_range_or_panic((uintptr_t)_kernel_data_start, (uintptr_t)_kernel_data_end, VM_WRITE);
 	map_direct((top_phys + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1));
+	share_kernel_half();
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr3(kernel_space);
 }

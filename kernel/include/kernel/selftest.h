@@ -19,6 +19,7 @@ void selftest_frames(tap_t *t);
 void selftest_heap(tap_t *t);
 void selftest_paging(tap_t *t);
 void selftest_timer(tap_t *t);
+void selftest_sched(tap_t *t);
 
 /* Runs every self-test; returns true when all passed. */
 bool selftest_run(void);

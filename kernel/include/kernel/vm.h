@@ -42,6 +42,16 @@ void vm_init(uint64_t top_phys);
 
 vm_space_t vm_kernel_space(void);
 
+/* A new address space: empty user half, the kernel half shared. */
+int vm_space_create(vm_space_t *out);
+
+/* Frees every user page and table of space, then space itself. The space
+ * must not be the one loaded on the CPU. */
+void vm_space_destroy(vm_space_t space);
+
+/* Loads space on the CPU if it is not loaded already. */
+void vm_activate(vm_space_t space);
+
 /* Maps one 4 KiB page. Returns 0, SL_EEXIST if va is mapped, SL_ENOMEM if a
  * table could not be allocated, SL_EINVAL for unaligned addresses. */
 int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights);

@@ -25,6 +25,8 @@ __attribute__((noreturn)) void arch_poweroff(bool success);
 void arch_backtrace(uint64_t rip, uint64_t rbp);
 void arch_backtrace_here(void);
 
+void arch_syscall_init(void);
+
 uint64_t arch_timer_ticks(void);
 uint32_t arch_timer_hz(void);
 

@@ -1,0 +1,32 @@
+/*
+ * System-call numbers and the calling convention.
+ *
+ * A silo enters the kernel with the SYSCALL instruction: the number in
+ * RAX, arguments in RDI, RSI, RDX, R10, R8, R9 (in that order), the result
+ * in RAX. RCX and R11 are overwritten; every other register is preserved.
+ * A result is a non-negative value or a negative sl_error_t
+ * (<abi/errors.h>). An unknown number returns SL_ENOSYS.
+ * docs/abi.md describes every call.
+ */
+#ifndef ABI_SYSCALL_H
+#define ABI_SYSCALL_H
+
+enum sl_syscall {
+	SL_SYS_NULL = 0,                /* () -> 0; for measuring entry and exit */
+	SL_SYS_DEBUG_WRITE = 1,         /* (const char *buf, size_t len) -> len */
+	SL_SYS_EXIT = 2,                /* (int code) -> does not return */
+	SL_SYS_THREAD_CREATE = 3,       /* (entry, a0, a1) -> thread id */
+	SL_SYS_THREAD_EXIT = 4,         /* (int code) -> does not return */
+	SL_SYS_THREAD_JOIN = 5,         /* (int tid, int *code) -> 0 */
+	SL_SYS_SLEEP = 6,               /* (uint64_t ms) -> 0 */
+	SL_SYS_YIELD = 7,               /* () -> 0 */
+	SL_SYS_SILO_ID = 8,             /* () -> the calling silo's id */
+	SL_SYS_CLOCK = 9,               /* () -> milliseconds since boot */
+	SL_SYS_COUNT = 10,
+};
+
+/* Limits the kernel enforces on arguments. */
+#define SL_DEBUG_WRITE_MAX 1024
+#define SL_SLEEP_MAX_MS (24ull * 3600 * 1000)
+
+#endif

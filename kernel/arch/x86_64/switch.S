@@ -1,0 +1,31 @@
+/*
+ * void arch_switch(uint64_t *save_rsp, uint64_t next_rsp)
+ *
+ * Saves the callee-saved registers on the current stack, stores the stack
+ * pointer in *save_rsp, loads next_rsp and pops the next thread's
+ * registers. A new thread's stack is laid out by arch_thread_setup so that
+ * the final ret lands in thread_entry_stub.
+ */
+	.text
+	.globl arch_switch, thread_entry_stub
+arch_switch:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
+
+thread_entry_stub:
+	xorl %ebp, %ebp         /* ends backtraces */
+	call thread_start
+	ud2

@@ -1,0 +1,122 @@
+/*
+ * SYSCALL entry and SYSRET exit.
+ *
+ * SYSCALL arrives with interrupts masked (FMASK), the user's RIP in RCX and
+ * RFLAGS in R11, and the user stack still loaded. The entry switches to the
+ * thread's kernel stack (per-CPU data through GS) and builds the same
+ * trap_frame_t an interrupt would, so the C side sees one frame shape.
+ * Number in RAX, arguments in RDI RSI RDX R10 R8 R9, result in RAX.
+ *
+ * SYSRET to a non-canonical RIP would fault in ring 0. It cannot happen:
+ * RCX is the address after a SYSCALL instruction in a user page, and no
+ * user page is mapped in the last 64 GiB below the canonical hole.
+ */
+#include <arch/gdt.h>
+#include <arch/percpu.h>
+
+#define SYSCALL_VECTOR 256
+
+	.text
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:PERCPU_USER_RSP
+	movq %gs:PERCPU_KERNEL_RSP, %rsp
+	pushq $SEL_USER_DATA
+	pushq %gs:PERCPU_USER_RSP
+	pushq %r11
+	pushq $SEL_USER_CODE
+	pushq %rcx
+	pushq $0
+	pushq $SYSCALL_VECTOR
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	xorl %ebp, %ebp         /* backtraces stop at the user boundary */
+	movq %rsp, %rdi
+	sti
+	call syscall_dispatch
+	cli
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	addq $16, %rsp          /* vector, error */
+	popq %rcx               /* user RIP */
+	addq $8, %rsp           /* CS */
+	popq %r11               /* user RFLAGS */
+	popq %rsp               /* user RSP; SS is implied by SYSRET */
+	swapgs
+	sysretq
+
+/*
+ * void arch_enter_user(uint64_t rip, uint64_t rsp, uint64_t a0, uint64_t a1)
+ * First entry of a thread into ring 3, with a0/a1 in RDI/RSI and every
+ * other register zero.
+ */
+	.globl arch_enter_user
+arch_enter_user:
+	cli
+	pushq $SEL_USER_DATA
+	pushq %rsi
+	pushq $0x202            /* IF set */
+	pushq $SEL_USER_CODE
+	pushq %rdi
+	movq %rdx, %rdi
+	movq %rcx, %rsi
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
+	swapgs
+	iretq
+
+/*
+ * int arch_user_copy(void *dst, const void *src, size_t n)
+ * Copies n bytes; returns 0, or SL_EFAULT (-5) if a page fault hit the
+ * copy: the page-fault handler moves RIP from user_copy_insn to
+ * user_copy_fault. Callers have checked that the user side of the copy
+ * lies in the user half.
+ */
+	.globl arch_user_copy, user_copy_insn, user_copy_fault
+arch_user_copy:
+	movq %rdx, %rcx
+user_copy_insn:
+	rep movsb
+	xorl %eax, %eax
+	ret
+user_copy_fault:
+	movl $-5, %eax
+	ret

@@ -1,0 +1,31 @@
+/*
+ * Thread switching for x86_64: the initial stack of a new thread, and the
+ * per-switch work (CR3, TSS.rsp0, the system-call stack).
+ */
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <kernel/sched_arch.h>
+#include <kernel/silo.h>
+#include <kernel/vm.h>
+
+void arch_switch(uint64_t *save_rsp, uint64_t next_rsp);
+extern const char thread_entry_stub[];
+
+void arch_thread_setup(thread_t *t)
+{
+	uint64_t *sp = (uint64_t *)t->kstack_top;
+
+	*--sp = (uint64_t)thread_entry_stub;    /* arch_switch's ret */
+	for (int i = 0; i < 6; i++)             /* rbp rbx r12 r13 r14 r15 */
+		*--sp = 0;
+	t->ctx_rsp = (uint64_t)sp;
+}
+
+void arch_switch_to(thread_t *prev, thread_t *next)
+{
+	vm_space_t space = next->silo ? silo_space(next->silo) : vm_kernel_space();
+
+	vm_activate(space);
+	percpu_set_kernel_stack(next->kstack_top);
+	arch_switch(&prev->ctx_rsp, next->ctx_rsp);
+}

@@ -1,0 +1,75 @@
+/*
+ * Silos: isolated user programs, one address space each, loaded from the
+ * boot modules. A fixed table of SILO_MAX silos.
+ *
+ * User address space of a silo:
+ *   0x0000000000001000 ..  program segments (the SDK links at 0x400000)
+ *   USER_STACK_TOP - i * USER_STACK_STRIDE  thread i's stack, 64 KiB, with
+ *                                           an unmapped guard page below
+ */
+#ifndef KERNEL_SILO_H
+#define KERNEL_SILO_H
+
+#include <kernel/mb2.h>
+#include <kernel/spinlock.h>
+#include <kernel/thread.h>
+#include <kernel/vm.h>
+
+#define SILO_MAX 32
+#define SILO_NAME_MAX 32
+#define SILO_ARGS_MAX 256
+#define SILO_THREADS_MAX 16
+#define USER_MIN 0x1000ull
+#define USER_STACK_TOP 0x00007ff000000000ull
+#define USER_STACK_SIZE (64 * 1024)
+#define USER_STACK_STRIDE (USER_STACK_SIZE + 4096)
+#define USER_IMAGE_MAX (USER_STACK_TOP - (uint64_t)SILO_THREADS_MAX * USER_STACK_STRIDE)
+
+typedef enum silo_state {
+	SILO_FREE,
+	SILO_RUNNING,
+	SILO_EXITED,            /* every thread gone, exit_code valid */
+	SILO_FAULTED,           /* killed by a fault; fault_* valid */
+	SILO_LOAD_FAILED,
+} silo_state_t;
+
+typedef struct silo {
+	int id;
+	silo_state_t state;
+	char name[SILO_NAME_MAX];
+	char args[SILO_ARGS_MAX];       /* the module command line after the name */
+	vm_space_t space;
+	spinlock_t lock;                /* threads[], live_threads, exit fields */
+	thread_t *threads[SILO_THREADS_MAX];    /* by user stack slot */
+	int live_threads;
+	bool exiting;                   /* exit or fault recorded; threads dying */
+	int exit_code;
+	int fault_vector;
+	const char *fault_name;
+	uint64_t fault_rip, fault_addr;
+} silo_t;
+
+/* Loads every boot module as a silo and starts its main thread. Returns
+ * how many started. */
+int silo_start_all(const mb2_info_t *mb);
+
+vm_space_t silo_space(const silo_t *s);
+
+/* System calls. */
+int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1);
+int silo_thread_join(silo_t *s, int tid, int *code);
+__attribute__((noreturn)) void silo_exit(int code);
+__attribute__((noreturn)) void silo_thread_exit(int code);
+
+/* A user-mode exception: report, kill the silo, end the faulting thread. */
+void silo_fault(int vector, const char *name, uint64_t rip, uint64_t addr);
+
+/* Last step before any return to user mode: a killed thread ends here. */
+void silo_return_to_user(void);
+
+/* Copies between kernel and the current silo's memory. Return SL_OK or
+ * SL_EFAULT, never fault. */
+int copy_from_user(void *dst, uint64_t usrc, size_t n);
+int copy_to_user(uint64_t udst, const void *src, size_t n);
+
+#endif

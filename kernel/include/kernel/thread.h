@@ -1,0 +1,127 @@
+/*
+ * Threads and the scheduler.
+ *
+ * A fixed table of THREAD_MAX threads (xv6's proc[] habit); each thread has
+ * a 16 KiB kernel stack mapped in the kernel-mappings area with an unmapped
+ * guard page below it. Scheduling is preemptive priority round-robin:
+ * PRIO_COUNT levels, 0 highest; a thread runs for SCHED_QUANTUM ticks before
+ * the next ready thread of the same level; a higher-priority thread that
+ * wakes preempts at the next interrupt return or scheduling point.
+ *
+ * Locking: the scheduler's state (run queues, timeouts, thread states) is
+ * protected by the CPU's interrupt flag, since Sluice runs on one CPU.
+ * Lock order: a wait queue's lock, then the scheduler (interrupts off).
+ */
+#ifndef KERNEL_THREAD_H
+#define KERNEL_THREAD_H
+
+#include <kernel/spinlock.h>
+#include <kernel/waitq_core.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define THREAD_MAX 128
+#define THREAD_NAME_MAX 24
+#define KSTACK_SIZE (16 * 1024)
+#define PRIO_COUNT 8
+#define PRIO_HIGH 0
+#define PRIO_DEFAULT 4
+#define PRIO_IDLE (PRIO_COUNT - 1)
+#define SCHED_QUANTUM 2         /* ticks */
+
+typedef enum thread_state {
+	THREAD_FREE,
+	THREAD_READY,
+	THREAD_RUNNING,
+	THREAD_BLOCKED,
+	THREAD_ZOMBIE,          /* exited; waiting to be joined or reaped */
+} thread_state_t;
+
+struct silo;
+
+typedef struct thread {
+	uint64_t ctx_rsp;               /* saved by arch_switch; keep first */
+	uint64_t kstack_top;
+	int id;                         /* unique, never reused */
+	int slot;                       /* index in the thread table */
+	thread_state_t state;
+	int prio;
+	int ticks_left;
+	struct thread *rq_next;
+	wq_node_t wait;                 /* on a wait queue while blocked there */
+	tq_node_t timeout;              /* armed while a blocking call has a deadline */
+	bool timed_out;
+	bool killed;                    /* dies at its next return to user space */
+	bool kstack_mapped;
+	int exit_code;
+	void (*entry)(void *);
+	void *arg;
+	struct silo *silo;              /* NULL for kernel threads */
+	int user_slot;                  /* user stack slot in its silo */
+	uint64_t user_rip, user_arg[2]; /* where a silo thread enters ring 3 */
+	bool detached;                  /* nobody will join: reap at exit */
+	bool joined;                    /* a join has claimed it */
+	struct waitq *joiners;          /* woken when this thread exits */
+	char name[THREAD_NAME_MAX];
+} thread_t;
+
+/* Turns the boot flow into thread 0 and makes the idle thread. */
+void sched_init(void);
+
+thread_t *thread_current(void);
+
+/* A thread with a kernel stack, not yet runnable; NULL if the table or
+ * memory is full. thread_create then makes it run fn(arg). */
+thread_t *thread_alloc(const char *name, int prio);
+void thread_launch(thread_t *t, void (*fn)(void *), void *arg);
+
+/* Creates a ready kernel thread, or returns NULL (table or memory full). */
+thread_t *thread_create(const char *name, void (*fn)(void *), void *arg, int prio);
+
+/* Frees t's kernel stack (t is a zombie that is not running). */
+void thread_reap_stack(thread_t *t);
+
+/* Ends the calling thread with code. */
+__attribute__((noreturn)) void thread_exit(int code);
+
+/*
+ * Waits until t has exited, stores its exit code and frees its slot.
+ * May block; takes no lock on entry. Returns SL_EINVAL if t is detached or
+ * already joined, SL_EKILLED if the caller is killed while waiting.
+ */
+int thread_join(thread_t *t, int *code);
+
+/* Marks t killed and wakes it if blocked; it exits at its next chance. */
+void thread_kill(thread_t *t);
+
+/* Gives up the CPU to another ready thread of the same or higher priority. */
+void sched_yield(void);
+
+/* Blocks for ticks timer ticks; returns early only if killed. */
+int sched_sleep(uint64_t ticks);
+
+/*
+ * Blocks the current thread, whose wait node the caller has queued with
+ * wait.blocked set. Entered with `held` locked (interrupts off); releases it
+ * while switching away and holds it again on return. deadline 0 = none;
+ * on expiry the thread is woken with timed_out set.
+ */
+void sched_block(spinlock_t *held, uint64_t deadline);
+
+/* Makes a blocked thread ready. Interrupts must be off. */
+void sched_wake(thread_t *t);
+
+/* Timer interrupt: expire timeouts, charge the running thread. */
+void sched_tick(void);
+
+/* Called on the way out of an interrupt: switches if a switch is due. */
+void sched_preempt_point(void);
+
+/* Ends the boot thread once it has started everything. */
+__attribute__((noreturn)) void sched_boot_done(void);
+
+uint64_t sched_ticks(void);
+uint64_t sched_context_switches(void);
+uint64_t sched_preemptions(void);     /* switches forced by the timer */
+
+#endif

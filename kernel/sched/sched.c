@@ -1,0 +1,269 @@
+/*
+ * The scheduler: run queues per priority, round-robin within a level, a
+ * timeout list for sleeps and timed waits, and the idle thread (the boot
+ * flow, once it has finished starting the system).
+ *
+ * All state here is guarded by the interrupt flag (one CPU): every entry
+ * point disables interrupts or is called with them disabled.
+ */
+#include <abi/errors.h>
+#include <arch/arch.h>
+#include <kernel/sched_arch.h>
+#include <kernel/thread.h>
+#include <stddef.h>
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+typedef struct run_queue {
+	thread_t *head, *tail;
+} run_queue_t;
+
+static run_queue_t run_queues[PRIO_COUNT];
+static tq_list_t timeouts;
+static thread_t *current;
+static thread_t *idle;
+static thread_t *switched_from;         /* for the thread that resumes */
+static bool need_resched;
+static uint64_t ticks;
+static uint64_t switches;
+static uint64_t preemptions;
+
+thread_t *thread_boot_init(void);       /* thread.c */
+
+thread_t *thread_current(void)
+{
+	return current;
+}
+
+uint64_t sched_ticks(void)
+{
+	return ticks;
+}
+
+uint64_t sched_context_switches(void)
+{
+	return switches;
+}
+
+static void rq_push(thread_t *t)
+{
+	run_queue_t *q = &run_queues[t->prio];
+
+	t->rq_next = NULL;
+	if (q->tail)
+		q->tail->rq_next = t;
+	else
+		q->head = t;
+	q->tail = t;
+}
+
+static thread_t *rq_pop(void)
+{
+	for (int p = 0; p < PRIO_COUNT; p++) {
+		run_queue_t *q = &run_queues[p];
+		thread_t *t = q->head;
+
+		if (t) {
+			q->head = t->rq_next;
+			if (!q->head)
+				q->tail = NULL;
+			t->rq_next = NULL;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static bool rq_has_at_or_above(int prio)
+{
+	for (int p = 0; p <= prio; p++)
+		if (run_queues[p].head)
+			return true;
+	return false;
+}
+
+/* Runs in every thread right after a switch lands in it. */
+static void finish_switch(void)
+{
+	thread_t *prev = switched_from;
+
+	if (prev && prev->state == THREAD_ZOMBIE && prev->kstack_mapped)
+		thread_reap_stack(prev);
+}
+
+/* Picks the next thread and switches to it. Interrupts must be off. */
+static void schedule(void)
+{
+	thread_t *prev = current;
+
+	if (prev->state == THREAD_RUNNING && prev != idle) {
+		prev->state = THREAD_READY;
+		rq_push(prev);
+	}
+	thread_t *next = rq_pop();
+	if (!next)
+		next = idle;
+	need_resched = false;
+	next->ticks_left = SCHED_QUANTUM;
+	next->state = THREAD_RUNNING;
+	if (next == prev)
+		return;
+	switches++;
+	current = next;
+	switched_from = prev;
+	arch_switch_to(prev, next);
+	finish_switch();
+}
+
+void thread_start(void)
+{
+	thread_t *self = current;
+
+	finish_switch();
+	arch_irq_enable();
+	self->entry(self->arg);
+	thread_exit(0);
+}
+
+static void idle_main(void *arg)
+{
+	(void)arg;
+	for (;;)
+		arch_wait_for_interrupt();      /* switches happen on the way out */
+}
+
+void sched_init(void)
+{
+	current = thread_boot_init();
+	current->state = THREAD_RUNNING;
+	current->ticks_left = SCHED_QUANTUM;
+	idle = thread_alloc("idle", PRIO_IDLE);
+	if (!idle)
+		panic("sched_init: no memory for the idle thread");
+	idle->prio = PRIO_IDLE;
+	idle->detached = true;
+	idle->entry = idle_main;
+	arch_thread_setup(idle);
+}
+
+void sched_make_ready(thread_t *t)
+{
+	irq_state_t s = arch_irq_save();
+
+	t->state = THREAD_READY;
+	rq_push(t);
+	if (t->prio < current->prio)
+		need_resched = true;
+	arch_irq_restore(s);
+}
+
+void sched_wake(thread_t *t)
+{
+	if (t->state != THREAD_BLOCKED)
+		return;
+	tq_disarm(&timeouts, &t->timeout);
+	t->state = THREAD_READY;
+	rq_push(t);
+	if (t->prio < current->prio || current == idle)
+		need_resched = true;
+}
+
+void sched_block(spinlock_t *held, uint64_t deadline)
+{
+	irq_state_t saved = held->saved;        /* held => interrupts are off */
+
+	held->held = 0;
+	current->state = THREAD_BLOCKED;
+	if (deadline)
+		tq_arm(&timeouts, &current->timeout, deadline);
+	schedule();
+	tq_disarm(&timeouts, &current->timeout);
+	if (held->held)
+		panic("sched_block: %s taken while its owner slept", held->name);
+	held->held = 1;
+	held->saved = saved;
+}
+
+void sched_yield(void)
+{
+	irq_state_t s = arch_irq_save();
+
+	schedule();
+	arch_irq_restore(s);
+}
+
+int sched_sleep(uint64_t n)
+{
+	spinlock_t none = SPINLOCK_INIT("sleep");
+
+	if (n == 0) {
+		sched_yield();
+		return SL_OK;
+	}
+	spin_lock(&none);
+	current->timed_out = false;
+	while (!current->timed_out && !current->killed)
+		sched_block(&none, ticks + n);
+	spin_unlock(&none);
+	return current->killed ? SL_EKILLED : SL_OK;
+}
+
+void sched_tick(void)
+{
+	tq_node_t *n;
+
+	ticks++;
+	while ((n = tq_expire_one(&timeouts, ticks))) {
+		thread_t *t = container_of(n, thread_t, timeout);
+
+		t->timed_out = true;
+		t->wait.blocked = false;        /* wakes now skip it */
+		sched_wake(t);
+	}
+	if (current != idle && --current->ticks_left <= 0 &&
+	    rq_has_at_or_above(current->prio))
+		need_resched = true;
+	if (current == idle && rq_has_at_or_above(PRIO_IDLE))
+		need_resched = true;
+}
+
+void sched_preempt_point(void)
+{
+	if (need_resched) {
+		preemptions += current->state == THREAD_RUNNING && current != idle;
+		schedule();
+	}
+}
+
+uint64_t sched_preemptions(void)
+{
+	return preemptions;
+}
+
+/* Removes a thread from whatever it waits on and lets it run to its end. */
+void thread_kill(thread_t *t)
+{
+	irq_state_t s = arch_irq_save();
+
+	t->killed = true;
+	if (t->state == THREAD_BLOCKED) {
+		if (t->wait.queue)
+			wq_remove(t->wait.queue, &t->wait);
+		t->wait.blocked = false;
+		sched_wake(t);
+	}
+	arch_irq_restore(s);
+}
+
+/* The current thread stops for good; interrupts must be off. */
+__attribute__((noreturn)) void sched_exit_current(void)
+{
+	current->state = THREAD_ZOMBIE;
+	schedule();
+	panic("sched_exit_current: a zombie ran again");
+}
+
+void sched_boot_done(void)
+{
+	thread_exit(0);
+}

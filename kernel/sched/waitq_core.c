@@ -1,0 +1,91 @@
+/*
+ * Wait-queue and timeout lists. See <kernel/waitq_core.h>.
+ */
+#include <kernel/waitq_core.h>
+#include <stddef.h>
+
+bool wq_insert(wq_list_t *q, wq_node_t *n)
+{
+	if (n->queue)
+		return false;
+	n->queue = q;
+	n->next = NULL;
+	n->prev = q->tail;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	return true;
+}
+
+bool wq_remove(wq_list_t *q, wq_node_t *n)
+{
+	if (n->queue != q)
+		return false;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		q->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		q->tail = n->prev;
+	n->next = n->prev = NULL;
+	n->queue = NULL;
+	return true;
+}
+
+wq_node_t *wq_take_one(wq_list_t *q)
+{
+	while (q->head) {
+		wq_node_t *n = q->head;
+
+		wq_remove(q, n);
+		if (n->blocked) {
+			n->blocked = false;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+void tq_arm(tq_list_t *q, tq_node_t *n, uint64_t deadline)
+{
+	tq_node_t **p = &q->head;
+
+	tq_disarm(q, n);
+	while (*p && (*p)->deadline <= deadline)
+		p = &(*p)->next;
+	n->deadline = deadline;
+	n->next = *p;
+	n->armed = true;
+	*p = n;
+}
+
+bool tq_disarm(tq_list_t *q, tq_node_t *n)
+{
+	if (!n->armed)
+		return false;
+	for (tq_node_t **p = &q->head; *p; p = &(*p)->next) {
+		if (*p == n) {
+			*p = n->next;
+			break;
+		}
+	}
+	n->next = NULL;
+	n->armed = false;
+	return true;
+}
+
+tq_node_t *tq_expire_one(tq_list_t *q, uint64_t now)
+{
+	tq_node_t *n = q->head;
+
+	if (!n || n->deadline > now)
+		return NULL;
+	q->head = n->next;
+	n->next = NULL;
+	n->armed = false;
+	return n;
+}

@@ -1,0 +1,88 @@
+/*
+ * System-call dispatch. Each handler checks all of its arguments before it
+ * changes anything (decode, then invoke); a bad argument is an error code.
+ */
+#include <abi/errors.h>
+#include <abi/syscall.h>
+#include <arch/arch.h>
+#include <arch/trap.h>
+#include <kernel/printk.h>
+#include <kernel/silo.h>
+#include <stdint.h>
+
+void syscall_dispatch(trap_frame_t *f);
+
+static int64_t sys_debug_write(uint64_t buf, uint64_t len)
+{
+	char text[SL_DEBUG_WRITE_MAX];
+
+	if (len > SL_DEBUG_WRITE_MAX)
+		return SL_EINVAL;
+	if (copy_from_user(text, buf, len) < 0)
+		return SL_EFAULT;
+	kprintf("%.*s", (int)len, text);
+	return (int64_t)len;
+}
+
+static int64_t sys_thread_join(silo_t *s, uint64_t tid, uint64_t code_ptr)
+{
+	int code = 0;
+
+	if (tid > INT32_MAX)
+		return SL_ESRCH;
+	/* Probe the result pointer first, so a bad one fails before the join
+	 * consumes the thread and its exit code. */
+	if (copy_to_user(code_ptr, &code, sizeof code) < 0)
+		return SL_EFAULT;
+	int err = silo_thread_join(s, (int)tid, &code);
+	if (err < 0)
+		return err;
+	copy_to_user(code_ptr, &code, sizeof code);
+	return SL_OK;
+}
+
+static int64_t sys_sleep(uint64_t ms)
+{
+	uint64_t hz = arch_timer_hz();
+
+	if (ms > SL_SLEEP_MAX_MS)
+		return SL_EINVAL;
+	return sched_sleep((ms * hz + 999) / 1000);
+}
+
+static int64_t dispatch(uint64_t nr, const trap_frame_t *f)
+{
+	silo_t *s = thread_current()->silo;
+
+	switch (nr) {
+	case SL_SYS_NULL:
+		return 0;
+	case SL_SYS_DEBUG_WRITE:
+		return sys_debug_write(f->rdi, f->rsi);
+	case SL_SYS_EXIT:
+		silo_exit((int)f->rdi);
+	case SL_SYS_THREAD_CREATE:
+		return silo_thread_spawn(s, f->rdi, f->rsi, f->rdx);
+	case SL_SYS_THREAD_EXIT:
+		silo_thread_exit((int)f->rdi);
+	case SL_SYS_THREAD_JOIN:
+		return sys_thread_join(s, f->rdi, f->rsi);
+	case SL_SYS_SLEEP:
+		return sys_sleep(f->rdi);
+	case SL_SYS_YIELD:
+		sched_yield();
+		return 0;
+	case SL_SYS_SILO_ID:
+		return s->id;
+	case SL_SYS_CLOCK:
+		return (int64_t)(sched_ticks() * 1000 / arch_timer_hz());
+	default:
+		return SL_ENOSYS;
+	}
+}
+
+void syscall_dispatch(trap_frame_t *f)
+{
+	f->rax = (uint64_t)dispatch(f->rax, f);
+	silo_return_to_user();
+}
