@@ -3,7 +3,7 @@
 # sluice_iso(NAME [CMDLINE text] [MODULES path[:args]...])
 #   Writes ${CMAKE_BINARY_DIR}/NAME.iso: GRUB, the kernel with the given
 #   command line, and one module2 line per module (its command line is the
-#   module's name followed by its arguments).
+#   module's name followed by its arguments; "path:a:b" passes "a b").
 #
 # sluice_scenario(NAME [CMDLINE ...] [MODULES ...] MARKER text [TIMEOUT s])
 #   An ISO plus a ctest test (labels qemu) that passes only when QEMU exits
@@ -12,6 +12,29 @@
 # sluice_scenario_expect_failure(NAME [CMDLINE ...] [MODULES ...] EXPECT text...)
 #   A ctest test that passes only when the runner reports the scenario as
 #   failed and the log holds every EXPECT line: it shows the runner can fail.
+
+# sluice_add_silo(NAME SOURCES src...)
+#   Builds the silo ELF ${CMAKE_BINARY_DIR}/silos/NAME against the runtime.
+#   A silo target can be named in MODULES below.
+
+set(SLUICE_SILO_FLAGS
+  -ffreestanding -fno-pie -fno-pic -fcf-protection=none -fno-stack-protector
+  -mgeneral-regs-only -fno-builtin -fno-tree-loop-distribute-patterns
+  -std=gnu11 -O2 -g -Wall -Wextra -Werror)
+set(SLUICE_SILO_LINKER_SCRIPT ${CMAKE_SOURCE_DIR}/libsys/silo.ld)
+
+function(sluice_add_silo name)
+  cmake_parse_arguments(A "" "" "SOURCES" ${ARGN})
+  add_executable(${name} ${A_SOURCES})
+  target_compile_options(${name} PRIVATE ${SLUICE_SILO_FLAGS})
+  target_link_options(${name} PRIVATE
+    -nostdlib -static -no-pie -Wl,-T,${SLUICE_SILO_LINKER_SCRIPT}
+    -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack)
+  target_link_libraries(${name} PRIVATE sluice_sys)
+  set_target_properties(${name} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/silos
+    LINK_DEPENDS ${SLUICE_SILO_LINKER_SCRIPT})
+endfunction()
 
 find_program(GRUB_MKRESCUE grub-mkrescue)
 find_program(QEMU_SYSTEM qemu-system-x86_64)
@@ -27,11 +50,15 @@ function(sluice_iso name)
   foreach(spec IN LISTS A_MODULES)
     string(REPLACE ":" ";" parts "${spec}")
     list(GET parts 0 path)
+    if(TARGET ${path})
+      list(APPEND module_deps ${path})
+      set(path ${CMAKE_BINARY_DIR}/silos/${path})
+    endif()
     list(LENGTH parts n)
     set(args "")
     if(n GREATER 1)
       list(SUBLIST parts 1 -1 rest)
-      string(JOIN ":" args ${rest})
+      string(JOIN " " args ${rest})
     endif()
     get_filename_component(mod_name ${path} NAME)
     string(APPEND module_lines "  module2 /boot/${mod_name} ${mod_name} ${args}\n")
@@ -56,15 +83,19 @@ function(sluice_iso name)
 endfunction()
 
 function(sluice_scenario name)
-  cmake_parse_arguments(A "" "CMDLINE;MARKER;TIMEOUT" "MODULES" ${ARGN})
+  cmake_parse_arguments(A "" "CMDLINE;MARKER;TIMEOUT" "MODULES;ORDER;QEMU_ARGS" ${ARGN})
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT ${SLUICE_QEMU_TIMEOUT})
   endif()
   sluice_iso(${name} CMDLINE "${A_CMDLINE}" MODULES ${A_MODULES})
+  set(orders "")
+  foreach(o IN LISTS A_ORDER)
+    list(APPEND orders --order "${o}")
+  endforeach()
   add_test(NAME qemu.${name}
     COMMAND ${SLUICE_RUNNER} --iso ${CMAKE_BINARY_DIR}/${name}.iso
             --log ${CMAKE_BINARY_DIR}/logs/${name}.log
-            --marker "${A_MARKER}" --timeout ${A_TIMEOUT})
+            --marker "${A_MARKER}" --timeout ${A_TIMEOUT} ${orders} -- ${A_QEMU_ARGS})
   math(EXPR ctest_timeout "${A_TIMEOUT} + 30")
   set_tests_properties(qemu.${name} PROPERTIES LABELS qemu TIMEOUT ${ctest_timeout})
 endfunction()

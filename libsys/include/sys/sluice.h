@@ -1,0 +1,57 @@
+/*
+ * The silo runtime: system calls, threads, a small libc subset and debug
+ * printing. A silo's main(argc, argv) gets its module name as argv[0] and
+ * the module's arguments after it; returning from main exits the silo.
+ * Functions that can fail return a negative SL_E* code (<abi/errors.h>).
+ */
+#ifndef SYS_SLUICE_H
+#define SYS_SLUICE_H
+
+#include <abi/errors.h>
+#include <abi/syscall.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+long sl_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+
+long sl_debug_write(const char *buf, size_t len);
+__attribute__((noreturn)) void sl_exit(int code);
+
+/* Runs fn(arg) in a new thread of this silo; returns its id (> 0). */
+int sl_thread_create(int (*fn)(void *), void *arg);
+__attribute__((noreturn)) void sl_thread_exit(int code);
+int sl_thread_join(int tid, int *code);
+
+int sl_sleep_ms(uint64_t ms);
+int sl_yield(void);
+int sl_silo_id(void);
+uint64_t sl_clock_ms(void);
+
+/* Instruction counter under QEMU -icount, cycle counter elsewhere. */
+static inline uint64_t sl_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* libc subset */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+long strtol_simple(const char *s);  /* decimal, optional '-'; stops at a non-digit */
+
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+/* Formats one message and writes it with a single system call, so lines
+ * from different silos never mix. Messages longer than 512 bytes are cut. */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
