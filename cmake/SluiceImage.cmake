@@ -9,9 +9,11 @@
 #   An ISO plus a ctest test (labels qemu) that passes only when QEMU exits
 #   with status 33 and the log holds MARKER.
 #
-# sluice_scenario_expect_failure(NAME [CMDLINE ...] [MODULES ...] EXPECT text...)
+# sluice_scenario_expect_failure(NAME [CMDLINE ...] [MODULES ...] EXPECT text...
+#                                [FORBID text...])
 #   A ctest test that passes only when the runner reports the scenario as
-#   failed and the log holds every EXPECT line: it shows the runner can fail.
+#   failed, the log holds every EXPECT line and no FORBID line: it shows
+#   the runner can fail, and checks what a failing run reports.
 
 # sluice_add_silo(NAME SOURCES src...)
 #   Builds the silo ELF ${CMAKE_BINARY_DIR}/silos/NAME against the runtime.
@@ -101,7 +103,7 @@ function(sluice_scenario name)
 endfunction()
 
 function(sluice_scenario_expect_failure name)
-  cmake_parse_arguments(A "" "CMDLINE;TIMEOUT" "MODULES;EXPECT" ${ARGN})
+  cmake_parse_arguments(A "" "CMDLINE;TIMEOUT" "MODULES;EXPECT;FORBID" ${ARGN})
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT ${SLUICE_QEMU_TIMEOUT})
   endif()
@@ -109,6 +111,9 @@ function(sluice_scenario_expect_failure name)
   set(expects "")
   foreach(e IN LISTS A_EXPECT)
     list(APPEND expects --expect "${e}")
+  endforeach()
+  foreach(f IN LISTS A_FORBID)
+    list(APPEND expects --forbid "${f}")
   endforeach()
   add_test(NAME qemu.${name}
     COMMAND ${SLUICE_EXPECT_FAILURE} ${expects} --

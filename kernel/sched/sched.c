@@ -87,7 +87,7 @@ static void finish_switch(void)
 {
 	thread_t *prev = switched_from;
 
-	if (prev && prev->state == THREAD_ZOMBIE && prev->kstack_mapped)
+	if (prev && prev->state == THREAD_ZOMBIE)
 		thread_reap_stack(prev);
 }
 

@@ -67,7 +67,8 @@ fail:
 
 void thread_reap_stack(thread_t *t)
 {
-	kstack_unmap(t->slot, kstack_bottom(t->slot) + KSTACK_SIZE);
+	if (t->kstack_mapped)   /* not the boot thread's static stack */
+		kstack_unmap(t->slot, kstack_bottom(t->slot) + KSTACK_SIZE);
 	t->kstack_mapped = false;
 	if (t->detached)
 		t->state = THREAD_FREE;
@@ -184,4 +185,15 @@ int thread_join(thread_t *t, int *code)
 	t->state = THREAD_FREE;
 	arch_irq_restore(s);
 	return SL_OK;
+}
+
+int thread_count_in_use(void)
+{
+	int n = 0;
+
+	spin_lock(&table_lock);
+	for (int i = 0; i < THREAD_MAX; i++)
+		n += threads[i].state != THREAD_FREE;
+	spin_unlock(&table_lock);
+	return n;
 }

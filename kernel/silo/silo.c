@@ -28,6 +28,7 @@ int arch_user_copy(void *dst, const void *src, size_t n);
 static silo_t silos[SILO_MAX];
 static int silo_count;
 static int silos_alive;
+static uint64_t frames_before;          /* free frames before the first silo */
 static spinlock_t table_lock = SPINLOCK_INIT("silos");
 
 vm_space_t silo_space(const silo_t *s)
@@ -239,6 +240,7 @@ int silo_start_all(const mb2_info_t *mb)
 {
 	int started = 0;
 
+	frames_before = pmm_free_frames();
 	for (uint32_t i = 0; i < mb->module_count && i < SILO_MAX; i++) {
 		silo_t *s = &silos[silo_count];
 
@@ -423,6 +425,26 @@ static bool silo_report(const silo_t *s)
 	}
 }
 
+/*
+ * Every frame the silos used must be back: their images, stacks, page
+ * tables and the kernel stacks of their threads. Only the stack of the
+ * thread running this (the last one out) is still in use.
+ */
+static bool memory_all_back(void)
+{
+	uint64_t after = pmm_free_frames() + KSTACK_SIZE / FRAME_SIZE;
+	int threads = thread_count_in_use();
+
+	kprintf("memory: %llu frames free before the silos, %llu after; %d threads in use\n",
+		(unsigned long long)frames_before, (unsigned long long)after, threads);
+	if (after != frames_before || threads != 2) {
+		kprintf("LEAK: %lld frames and %d threads not returned\n",
+			(long long)(frames_before - after), threads - 2);
+		return false;
+	}
+	return true;
+}
+
 static void report_and_power_off(void)
 {
 	int ok = 0;
@@ -430,5 +452,6 @@ static void report_and_power_off(void)
 	for (int i = 0; i < silo_count; i++)
 		ok += silo_report(&silos[i]);
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
-	arch_poweroff(ok == silo_count);
+	bool clean = memory_all_back();
+	arch_poweroff(ok == silo_count && clean);
 }

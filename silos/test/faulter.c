@@ -18,6 +18,33 @@ static int recurse(int depth)
 	return recurse(depth + 1) + pad[0];
 }
 
+static int sleep_long(void *arg)
+{
+	(void)arg;
+	sl_sleep_ms(3600 * 1000);
+	return 0;
+}
+
+static int join_first(void *arg)
+{
+	int code;
+
+	return sl_thread_join((int)(long)arg, &code);
+}
+
+/* Leaves threads blocked in sleep and in join, then faults: they must be
+ * killed and freed with the rest of the silo. */
+static void fault_with_threads(void)
+{
+	int first = sl_thread_create(sleep_long, NULL);
+
+	for (int i = 0; i < 3; i++)
+		sl_thread_create(sleep_long, NULL);
+	sl_thread_create(join_first, (void *)(long)first);
+	sl_sleep_ms(20);
+	*low_address = 2;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kind = argc > 1 ? argv[1] : "";
@@ -33,6 +60,8 @@ int main(int argc, char **argv)
 		__asm__ volatile("hlt");        /* privileged: #GP in ring 3 */
 	else if (!strcmp(kind, "stack-overflow"))
 		printf("%d\n", recurse(0));
+	else if (!strcmp(kind, "with-threads"))
+		fault_with_threads();
 	else if (!strcmp(kind, "kernel-write"))
 		*kernel_address = 1;
 	printf("faulter %s: no fault happened\n", kind);

@@ -120,6 +120,9 @@ void sched_preempt_point(void);
 /* Ends the boot thread once it has started everything. */
 __attribute__((noreturn)) void sched_boot_done(void);
 
+/* Slots not free: running, ready, blocked or not yet reaped. */
+int thread_count_in_use(void);
+
 uint64_t sched_ticks(void);
 uint64_t sched_context_switches(void);
 uint64_t sched_preemptions(void);     /* switches forced by the timer */
