@@ -56,15 +56,16 @@ static int parse_module(const uint8_t *tag, uint32_t size, mb2_info_t *out)
 
 	if (!cmd)
 		return -1;
+	uint32_t start = read_u32(tag + 8), end = read_u32(tag + 12);
+
+	if (end < start)
+		return -1;
 	if (out->module_count == MB2_MAX_MODULES) {
 		out->modules_dropped++;
 		return 0;
 	}
-	mb2_module_t *m = &out->modules[out->module_count++];
-	m->start = read_u32(tag + 8);
-	m->end = read_u32(tag + 12);
-	m->cmdline = cmd;
-	return m->end < m->start ? -1 : 0;
+	out->modules[out->module_count++] = (mb2_module_t){ start, end, cmd };
+	return 0;
 }
 
 static int parse_tag(const uint8_t *tag, uint32_t type, uint32_t size, mb2_info_t *out)

@@ -10,8 +10,9 @@ static size_t word_len(const char *s)
 	return n;
 }
 
-/* Finds key as a word or word's key; returns a pointer just past the key. */
-static const char *find_key(const char *s, const char *key)
+/* Finds the first word that is key (a flag; unless need_value) or starts
+ * with "key="; returns a pointer just past the key. */
+static const char *find_key(const char *s, const char *key, bool need_value)
 {
 	size_t klen = 0;
 
@@ -24,7 +25,7 @@ static const char *find_key(const char *s, const char *key)
 		size_t i = 0;
 		while (i < klen && i < n && s[i] == key[i])
 			i++;
-		if (klen > 0 && i == klen && (n == klen || s[klen] == '='))
+		if (klen > 0 && i == klen && ((n == klen && !need_value) || (n > klen && s[klen] == '=')))
 			return s + klen;
 		s += n;
 	}
@@ -33,14 +34,14 @@ static const char *find_key(const char *s, const char *key)
 
 bool cmdline_has(const char *cmdline, const char *key)
 {
-	return find_key(cmdline, key) != NULL;
+	return find_key(cmdline, key, false) != NULL;
 }
 
 int cmdline_get(const char *cmdline, const char *key, char *buf, size_t size)
 {
-	const char *p = find_key(cmdline, key);
+	const char *p = find_key(cmdline, key, true);
 
-	if (!p || *p != '=')
+	if (!p)
 		return -1;
 	p++;
 	size_t n = word_len(p);

@@ -13,7 +13,12 @@ enum {
 	FL_PLUS = 1 << 2,
 	FL_SPACE = 1 << 3,
 	FL_ALT = 1 << 4,
+	FL_PTR = 1 << 5,        /* %p: "0x" even for a null pointer */
 };
+
+/* Widths and precisions are capped here: C leaves huge ones undefined,
+ * and a kernel must not spend minutes printing padding. */
+#define FMT_MAX_FIELD 4096
 
 typedef struct {
 	fmt_sink_t sink;
@@ -45,7 +50,8 @@ static void out_string(out_t *o, const spec_t *sp, const char *s)
 
 	if (!s)
 		s = "(null)";
-	while (s[len] && (sp->precision < 0 || len < sp->precision))
+	/* Test the precision first: with one, s need not be NUL-terminated. */
+	while ((sp->precision < 0 || len < sp->precision) && s[len])
 		len++;
 	if (!(sp->flags & FL_LEFT))
 		out_repeat(o, ' ', sp->width - len);
@@ -86,7 +92,7 @@ static void out_number(out_t *o, const spec_t *sp, uintmax_t v, bool negative,
 		prefix = "+";
 	else if (sp->flags & FL_SPACE)
 		prefix = " ";
-	else if ((sp->flags & FL_ALT) && base == 16 && v != 0)
+	else if ((sp->flags & FL_ALT) && base == 16 && (v != 0 || (sp->flags & FL_PTR)))
 		prefix = upper ? "0X" : "0x";
 	else if ((sp->flags & FL_ALT) && base == 8 && zeros == 0 &&
 		 (ndigits == 0 || digits[ndigits - 1] != '0'))
@@ -131,8 +137,11 @@ static const char *parse_int(const char *f, int *value)
 {
 	int v = 0;
 
-	while (*f >= '0' && *f <= '9')
+	while (*f >= '0' && *f <= '9') {
 		v = v * 10 + (*f++ - '0');
+		if (v > FMT_MAX_FIELD)
+			v = FMT_MAX_FIELD;
+	}
 	*value = v;
 	return f;
 }
@@ -196,8 +205,10 @@ static const char *format_one(out_t *o, const char *f, va_list *ap)
 		sp.width = va_arg(*ap, int);
 		if (sp.width < 0) {
 			sp.flags |= FL_LEFT;
-			sp.width = -sp.width;
+			sp.width = sp.width < -FMT_MAX_FIELD ? FMT_MAX_FIELD : -sp.width;
 		}
+		if (sp.width > FMT_MAX_FIELD)
+			sp.width = FMT_MAX_FIELD;
 		f++;
 	} else {
 		f = parse_int(f, &sp.width);
@@ -206,6 +217,8 @@ static const char *format_one(out_t *o, const char *f, va_list *ap)
 		f++;
 		if (*f == '*') {
 			sp.precision = va_arg(*ap, int);
+			if (sp.precision > FMT_MAX_FIELD)
+				sp.precision = FMT_MAX_FIELD;
 			f++;
 		} else {
 			f = parse_int(f, &sp.precision);
@@ -230,7 +243,7 @@ static const char *format_one(out_t *o, const char *f, va_list *ap)
 	case 'X': out_number(o, &sp, fetch_unsigned(ap, size), false, 16, true); break;
 	case 'o': out_number(o, &sp, fetch_unsigned(ap, size), false, 8, false); break;
 	case 'p':
-		sp.flags |= FL_ALT;
+		sp.flags |= FL_ALT | FL_PTR;
 		out_number(o, &sp, (uintptr_t)va_arg(*ap, void *), false, 16, false);
 		break;
 	case 'c': {

@@ -46,7 +46,7 @@ void frames_init(frame_alloc_t *fa, uint64_t *bitmap, uint64_t nframes)
 
 void frames_release_range(frame_alloc_t *fa, uint64_t base, uint64_t len)
 {
-	if (len == 0 || base + len < base)
+	if (len == 0 || base + len < base || base > ~0ull - (FRAME_SIZE - 1))
 		return;
 	uint64_t first = (base + FRAME_SIZE - 1) >> FRAME_SHIFT;
 	uint64_t end = (base + len) >> FRAME_SHIFT;

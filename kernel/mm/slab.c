@@ -46,8 +46,12 @@ void slab_cache_init(slab_cache_t *cache, const char *name, size_t object_size,
 		size = SLAB_MIN_OBJECT;
 	if (size > SLAB_MAX_OBJECT)
 		size = SLAB_MAX_OBJECT;
-	size_t align = size < 64 ? size : 64;     /* keep objects cache-line friendly */
-	align &= -align;                          /* largest power of two dividing size */
+	/* Objects sit size bytes apart, so the best alignment they can all
+	 * share is the largest power of two dividing size (capped at a
+	 * cache line). */
+	size_t align = size & -size;
+	if (align > 64)
+		align = 64;
 	*cache = (slab_cache_t){ .name = name, .object_size = (uint32_t)size, .source = source };
 	cache->first_offset = (uint32_t)((sizeof(slab_t) + align - 1) & ~(align - 1));
 	cache->per_slab = (uint32_t)((SLAB_PAGE_SIZE - cache->first_offset) / size);

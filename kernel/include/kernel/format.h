@@ -3,7 +3,8 @@
  *
  * Supported: %d %i %u %x %X %o %p %s %c %%, flags '-' '0' '+' ' ' '#',
  * width and precision (both may be '*'), length modifiers hh h l ll z t j.
- * No floating point: the kernel is built without SSE.
+ * No floating point: the kernel is built without SSE. Widths and
+ * precisions above 4096 are treated as 4096; %p prints "0x0" for NULL.
  */
 #ifndef KERNEL_FORMAT_H
 #define KERNEL_FORMAT_H
