@@ -7,6 +7,7 @@
 #include <arch/trap.h>
 #include <kernel/cmdline.h>
 #include <kernel/heap.h>
+#include <kernel/ipc.h>
 #include <kernel/mb2.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
@@ -119,6 +120,8 @@ void kmain(uint32_t magic, uint64_t info_phys)
 	pmm_init(&boot_info, info_phys);
 	vm_init(pmm_top());
 	heap_init();
+	ipc_init();
+	ipc_set_fastpath(!cmdline_has(boot_info.cmdline, "ipc.slowpath"));
 	sched_init();
 	timer_init(timer_hz(boot_info.cmdline));
 	arch_irq_enable();

@@ -27,6 +27,7 @@ static bool need_resched;
 static uint64_t ticks;
 static uint64_t switches;
 static uint64_t preemptions;
+static thread_t *handoff;               /* runs next, skipping the run queues */
 
 thread_t *thread_boot_init(void);       /* thread.c */
 
@@ -100,7 +101,8 @@ static void schedule(void)
 		prev->state = THREAD_READY;
 		rq_push(prev);
 	}
-	thread_t *next = rq_pop();
+	thread_t *next = handoff ? handoff : rq_pop();
+	handoff = NULL;
 	if (!next)
 		next = idle;
 	need_resched = false;
@@ -166,6 +168,25 @@ void sched_wake(thread_t *t)
 	rq_push(t);
 	if (t->prio < current->prio || current == idle)
 		need_resched = true;
+}
+
+/*
+ * Like sched_wake, for a caller that is about to block: t runs next
+ * without going through the run queues (the IPC fast path). Falls back to
+ * sched_wake when t would not run next anyway.
+ */
+void sched_wake_handoff(thread_t *t)
+{
+	if (t->state != THREAD_BLOCKED)
+		return;
+	if (handoff || t->prio > current->prio) {
+		sched_wake(t);
+		return;
+	}
+	tq_disarm(&timeouts, &t->timeout);
+	t->state = THREAD_READY;
+	handoff = t;
+	need_resched = true;    /* never stranded, even if the caller runs on */
 }
 
 void sched_block(spinlock_t *held, uint64_t deadline)

@@ -11,6 +11,7 @@
 #include <abi/errors.h>
 #include <arch/arch.h>
 #include <kernel/heap.h>
+#include <kernel/ipc.h>
 #include <kernel/pmm.h>
 #include <kernel/sched_arch.h>
 #include <kernel/string.h>
@@ -127,6 +128,7 @@ thread_t *thread_alloc(const char *name, int prio)
 	t->kstack_top = kstack_bottom(t->slot) + KSTACK_SIZE;
 	t->prio = prio < 0 ? 0 : prio >= PRIO_IDLE ? PRIO_IDLE - 1 : prio;
 	t->joiners = &join_waitqs[t->slot];
+	waitq_init(&t->ipc_wq, "reply", &ipc_lock);
 	name_copy(t->name, name);
 	return t;
 }

@@ -10,8 +10,11 @@
  *
  * Lock order: silo lock, then a waitq lock, then the scheduler.
  */
+#include <abi/bootinfo.h>
 #include <abi/errors.h>
 #include <arch/arch.h>
+#include <kernel/cmdline.h>
+#include <kernel/ipc.h>
 #include <kernel/elf.h>
 #include <kernel/format.h>
 #include <kernel/pmm.h>
@@ -27,7 +30,9 @@ int arch_user_copy(void *dst, const void *src, size_t n);
 
 static silo_t silos[SILO_MAX];
 static int silo_count;
-static int silos_alive;
+static int silos_alive;                 /* not counting the server */
+static silo_t *server;
+static bool shutting_down;              /* the server is being stopped */
 static uint64_t frames_before;          /* free frames before the first silo */
 static spinlock_t table_lock = SPINLOCK_INIT("silos");
 
@@ -101,7 +106,7 @@ static int load_image(silo_t *s, const mb2_module_t *m, const char **why)
 {
 	const uint8_t *file = phys_to_virt(m->start);
 	elf_image_t img;
-	int err = elf_check(file, m->end - m->start, USER_MIN, USER_IMAGE_MAX, &img, why);
+	int err = elf_check(file, m->end - m->start, USER_IMAGE_MIN, USER_IMAGE_MAX, &img, why);
 
 	if (err < 0)
 		return err;
@@ -203,6 +208,99 @@ static void split_cmdline(silo_t *s, const char *cmdline)
 	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i);
 }
 
+/* cspace=N and kmem=N in the module's arguments set the silo's limits. */
+static uint32_t arg_number(const silo_t *s, const char *key, uint32_t dflt, uint32_t lo, uint32_t hi)
+{
+	char buf[12];
+	uint64_t v = 0;
+
+	if (cmdline_get(s->args, key, buf, sizeof buf) < 0 || !buf[0])
+		return dflt;
+	for (char *p = buf; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return dflt;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
+}
+
+/* Maps npages fresh zeroed frames read-only at va; returns the first
+ * frame's kernel address (the frames are contiguous in va, not in pa, so
+ * callers write page by page). */
+static int map_readonly_pages(silo_t *s, uint64_t va, unsigned npages, void **pages)
+{
+	for (unsigned i = 0; i < npages; i++) {
+		uint64_t pa;
+		unsigned rights;
+
+		if (map_zeroed(s->space, va + i * FRAME_SIZE, FRAME_SIZE, 0) < 0)
+			return SL_ENOMEM;
+		vm_translate(s->space, va + i * FRAME_SIZE, &pa, &rights);
+		pages[i] = phys_to_virt(pa);
+	}
+	return SL_OK;
+}
+
+static int write_bootinfo(silo_t *s)
+{
+	void *page;
+	int err = map_readonly_pages(s, SL_BOOTINFO_ADDR, 1, &page);
+
+	if (err < 0)
+		return err;
+	sl_bootinfo_t *bi = page;
+	bi->silo_id = (unsigned)s->id;
+	bi->is_server = s->is_server;
+	bi->cspace_slots = s->cspace.size;
+	bi->kmem_quota = s->kmem_quota;
+	ksnprintf(bi->name, sizeof bi->name, "%s", s->name);
+	ksnprintf(bi->args, sizeof bi->args, "%s", s->args);
+	return SL_OK;
+}
+
+static void *silo_table_pages[SL_SILO_TABLE_PAGES];
+
+/* The server's read-only table of every silo, filled once all are loaded. */
+static void write_silo_table(void)
+{
+	static sl_silo_table_t table;
+	const uint8_t *src = (const uint8_t *)&table;
+
+	table.count = (unsigned)silo_count;
+	for (int i = 0; i < silo_count && i < SL_SILO_TABLE_MAX; i++) {
+		sl_silo_entry_t *e = &table.silos[i];
+		e->id = (unsigned)silos[i].id;
+		ksnprintf(e->name, sizeof e->name, "%s", silos[i].name);
+		ksnprintf(e->args, sizeof e->args, "%s", silos[i].args);
+	}
+	for (unsigned p = 0; p < SL_SILO_TABLE_PAGES; p++) {
+		size_t off = p * FRAME_SIZE, n = sizeof table - off < FRAME_SIZE ? sizeof table - off : FRAME_SIZE;
+		if (silo_table_pages[p] && off < sizeof table)
+			memcpy(silo_table_pages[p], src + off, n);
+	}
+}
+
+/* Capabilities, limits and the read-only pages a silo starts with. */
+static int silo_setup(silo_t *s)
+{
+	int err;
+
+	s->is_server = server == NULL && s->id == 1;
+	s->kmem_quota = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
+	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
+		    &cap_mdb, &kernel_cap_ops);
+	if (s->is_server) {
+		if ((err = ipc_setup_server(s)) < 0)
+			return err;
+		if ((err = map_readonly_pages(s, SL_SILO_TABLE_ADDR, SL_SILO_TABLE_PAGES, silo_table_pages)) < 0)
+			return err;
+		server = s;
+	} else if (server && (err = ipc_setup_client(s, server)) < 0) {
+		return err;
+	}
+	return write_bootinfo(s);
+}
+
 static bool silo_start(silo_t *s, const mb2_module_t *m)
 {
 	const char *why = "out of memory";
@@ -217,8 +315,13 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 		goto fail;
 	if (load_image(s, m, &why) < 0)
 		goto fail;
+	if (silo_setup(s) < 0) {
+		why = "no memory for its capabilities";
+		goto fail;
+	}
 	s->state = SILO_RUNNING;
-	silos_alive++;
+	if (!s->is_server)
+		silos_alive++;
 	kprintf("silo %s (id %d) started: %s\n", s->name, s->id, s->args);
 	thread_launch(t, silo_main_entry, s);
 	return true;
@@ -229,12 +332,19 @@ fail:
 		s->threads[0]->detached = true;
 		thread_reap_stack(s->threads[0]);
 	}
+	spin_lock(&ipc_lock);
+	cspace_destroy(&s->cspace);
+	spin_unlock(&ipc_lock);
 	if (s->space)
 		vm_space_destroy(s->space);
+	if (s == server)
+		server = NULL;
 	return false;
 }
 
-static void report_and_power_off(void);
+__attribute__((noreturn)) static void report_and_power_off(void);
+static void silos_all_ended(void);
+static void silo_doom(silo_t *s, int code);
 
 int silo_start_all(const mb2_info_t *mb)
 {
@@ -249,8 +359,9 @@ int silo_start_all(const mb2_info_t *mb)
 	}
 	if (mb->module_count > SILO_MAX)
 		kprintf("warning: only the first %d modules become silos\n", SILO_MAX);
-	if (silo_count > 0 && started == 0)
-		report_and_power_off();
+	write_silo_table();
+	if (silo_count > 0 && silos_alive == 0)
+		silos_all_ended();
 	return started;
 }
 
@@ -301,6 +412,7 @@ int silo_thread_join(silo_t *s, int tid, int *code)
 	int err = thread_join(t, code);         /* may block */
 	if (err < 0)
 		return err;
+	unmap_range(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
 	spin_lock(&s->lock);
 	s->threads[slot] = NULL;                /* the slot and its stack are free */
 	spin_unlock(&s->lock);
@@ -329,13 +441,13 @@ void silo_exit(int code)
 	silo_thread_exit(code);
 }
 
-void silo_fault(int vector, const char *name, uint64_t rip, uint64_t addr)
+void silo_fault(int vector, const char *name, uint64_t rip, uint64_t addr, uint64_t error)
 {
 	silo_t *s = thread_current()->silo;
 
-	kprintf("silo %s (id %d) killed: %s (vector %d) at rip=%#llx, address %#llx\n",
+	kprintf("silo %s (id %d) killed: %s (vector %d) at rip=%#llx, address %#llx, error %#llx\n",
 		s->name, s->id, name, vector, (unsigned long long)rip,
-		(unsigned long long)addr);
+		(unsigned long long)addr, (unsigned long long)error);
 	spin_lock(&s->lock);
 	if (!s->exiting) {
 		s->state = SILO_FAULTED;
@@ -363,6 +475,11 @@ void silo_return_to_user(void)
 /* The last thread of s is leaving: free what s owned. */
 static void silo_teardown(silo_t *s)
 {
+	uint64_t event[5] = { (uint64_t)s->id, (uint64_t)(int64_t)s->exit_code, (uint64_t)-1, 0, 0 };
+
+	spin_lock(&ipc_lock);
+	cspace_destroy(&s->cspace);
+	spin_unlock(&ipc_lock);
 	vm_activate(vm_kernel_space());
 	vm_space_destroy(s->space);
 	s->space = 0;
@@ -377,8 +494,18 @@ static void silo_teardown(silo_t *s)
 		if (t->state == THREAD_ZOMBIE && !t->kstack_mapped)
 			t->state = THREAD_FREE;
 	}
-	if (s->state != SILO_FAULTED)
+	if (s->state == SILO_FAULTED) {
+		event[1] = 0;
+		event[2] = (uint64_t)s->fault_vector;
+		event[3] = s->fault_rip;
+		event[4] = s->fault_addr;
+	} else if (s->is_server && shutting_down) {
+		s->state = SILO_STOPPED;
+	} else {
 		s->state = SILO_EXITED;
+	}
+	if (!s->is_server)
+		ipc_post_silo_event(event);
 }
 
 void silo_thread_exit(int code)
@@ -386,7 +513,8 @@ void silo_thread_exit(int code)
 	thread_t *self = thread_current();
 	silo_t *s = self->silo;
 
-	unmap_range(s->space, stack_top(self->user_slot) - USER_STACK_SIZE, USER_STACK_SIZE);
+	/* The stack stays until a join frees the slot (or the silo ends):
+	 * other threads may still read what this one left on it. */
 	spin_lock(&s->lock);
 	bool last = --s->live_threads == 0;
 	if (last && !s->exiting) {      /* the last thread leaving is an exit */
@@ -394,20 +522,35 @@ void silo_thread_exit(int code)
 		s->exit_code = code;
 	}
 	spin_unlock(&s->lock);
+	ipc_thread_cleanup(self);
 	if (last) {
 		silo_teardown(s);
 		spin_lock(&table_lock);
-		bool none_left = --silos_alive == 0;
+		bool none_left = !s->is_server && --silos_alive == 0;
 		spin_unlock(&table_lock);
 		if (none_left)
+			silos_all_ended();
+		else if (s->is_server && (shutting_down || silos_alive == 0))
 			report_and_power_off();
 	}
 	thread_exit(code);
 }
 
+/* The last client is gone: stop the server, whose last thread then reports. */
+static void silos_all_ended(void)
+{
+	if (!server || server->state != SILO_RUNNING || server->live_threads == 0)
+		report_and_power_off();
+	shutting_down = true;
+	silo_doom(server, 0);
+}
+
 static bool silo_report(const silo_t *s)
 {
 	switch (s->state) {
+	case SILO_STOPPED:
+		kprintf("summary: silo %s (id %d): server, stopped at shutdown\n", s->name, s->id);
+		return true;
 	case SILO_EXITED:
 		kprintf("summary: silo %s (id %d): exited %d\n", s->name, s->id, s->exit_code);
 		return s->exit_code == 0;
@@ -449,6 +592,7 @@ static void report_and_power_off(void)
 {
 	int ok = 0;
 
+	ipc_events_release();
 	for (int i = 0; i < silo_count; i++)
 		ok += silo_report(&silos[i]);
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);

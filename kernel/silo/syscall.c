@@ -6,6 +6,7 @@
 #include <abi/syscall.h>
 #include <arch/arch.h>
 #include <arch/trap.h>
+#include <kernel/ipc.h>
 #include <kernel/printk.h>
 #include <kernel/silo.h>
 #include <stdint.h>
@@ -50,10 +51,12 @@ static int64_t sys_sleep(uint64_t ms)
 	return sched_sleep((ms * hz + 999) / 1000);
 }
 
-static int64_t dispatch(uint64_t nr, const trap_frame_t *f)
+static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 {
 	silo_t *s = thread_current()->silo;
 
+	if (nr >= SL_SYS_CAP_COPY && nr < SL_SYS_COUNT)
+		return ipc_syscall((unsigned)nr, f);
 	switch (nr) {
 	case SL_SYS_NULL:
 		return 0;
@@ -83,6 +86,7 @@ static int64_t dispatch(uint64_t nr, const trap_frame_t *f)
 
 void syscall_dispatch(trap_frame_t *f)
 {
+	thread_current()->uframe = f;
 	f->rax = (uint64_t)dispatch(f->rax, f);
 	silo_return_to_user();
 }

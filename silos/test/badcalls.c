@@ -85,12 +85,13 @@ static void bad_threads(void)
 
 static void thread_slots_run_out(void)
 {
-	int tids[32], made = 0, code, joined = 0;
+	int tids[SL_THREADS_MAX + 1], made = 0, code, joined = 0;
 	long r = 0;
 
-	while (made < 32 && (r = sl_thread_create(return_code, (void *)0)) > 0)
+	while (made <= SL_THREADS_MAX && (r = sl_thread_create(return_code, (void *)0)) > 0)
 		tids[made++] = (int)r;
-	check(r == SL_EAGAIN && made == 15, "the 16th thread of a silo is SL_EAGAIN", r);
+	check(r == SL_EAGAIN && made == SL_THREADS_MAX - 1,
+	      "thread SL_THREADS_MAX of a silo (main included) is SL_EAGAIN", r);
 	for (int i = 0; i < made; i++)
 		joined += sl_thread_join(tids[i], &code) == 0 && code == 0;
 	check(joined == made, "every thread made before the limit joins", joined);

@@ -6,7 +6,8 @@
 
 static volatile int zero;
 static volatile int *volatile low_address = (int *)0x10;
-static volatile int *volatile kernel_address = (int *)0xffffffff80100000ull;
+/* Present in every address space (the direct map), but supervisor-only. */
+static volatile int *volatile kernel_address = (int *)0xffff800000100000ull;
 
 static int recurse(int depth)
 {

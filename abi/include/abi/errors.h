@@ -19,7 +19,11 @@ typedef enum sl_error {
 	SL_EKILLED = -8,        /* the calling thread is being killed */
 	SL_EAGAIN = -9,         /* not now: a table or slot is full or busy */
 	SL_ESRCH = -10,         /* no such thread or silo */
-	SL_ERROR_COUNT = 11,    /* number of codes, SL_OK included */
+	SL_EWOULDBLOCK = -11,   /* a non-blocking call found nobody to pair with */
+	SL_ECAP = -12,          /* the slot is empty or holds the wrong type of capability */
+	SL_EPERM = -13,         /* the capability lacks a right the call needs */
+	SL_EDEAD = -14,         /* the peer is gone (a caller died, a reply was dropped) */
+	SL_ERROR_COUNT = 15,    /* number of codes, SL_OK included */
 } sl_error_t;
 
 #endif

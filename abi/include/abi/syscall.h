@@ -22,11 +22,38 @@ enum sl_syscall {
 	SL_SYS_YIELD = 7,               /* () -> 0 */
 	SL_SYS_SILO_ID = 8,             /* () -> the calling silo's id */
 	SL_SYS_CLOCK = 9,               /* () -> milliseconds since boot */
-	SL_SYS_COUNT = 10,
+
+	/* Capabilities (abi/cap.h). Slots are indexes in the caller's cspace. */
+	SL_SYS_CAP_COPY = 10,           /* (src, dst) -> 0 */
+	SL_SYS_CAP_MINT = 11,           /* (src, dst, rights, badge) -> 0 */
+	SL_SYS_CAP_MOVE = 12,           /* (src, dst) -> 0 */
+	SL_SYS_CAP_DELETE = 13,         /* (slot) -> 0 */
+	SL_SYS_CAP_REVOKE = 14,         /* (slot) -> number of capabilities deleted */
+	SL_SYS_CAP_IDENTIFY = 15,       /* (slot, sl_cap_info_t *) -> 0 */
+	SL_SYS_EP_CREATE = 16,          /* (dst) -> 0 */
+	SL_SYS_NTFN_CREATE = 17,        /* (dst) -> 0 */
+
+	/* Endpoint IPC (abi/ipc.h gives the register encoding). */
+	SL_SYS_SEND = 18,
+	SL_SYS_NBSEND = 19,
+	SL_SYS_CALL = 20,
+	SL_SYS_RECV = 21,
+	SL_SYS_NBRECV = 22,
+	SL_SYS_REPLY = 23,
+	SL_SYS_REPLY_RECV = 24,
+
+	/* Notifications. */
+	SL_SYS_SIGNAL = 25,             /* (ntfn) -> 0 */
+	SL_SYS_WAIT = 26,               /* (ntfn) -> 0, word in RDI */
+	SL_SYS_POLL = 27,               /* (ntfn) -> 0, word (maybe 0) in RDI */
+
+	SL_SYS_EVENTS_BIND = 28,        /* (silo-events cap, endpoint) -> 0 */
+	SL_SYS_COUNT = 29,
 };
 
 /* Limits the kernel enforces on arguments. */
 #define SL_DEBUG_WRITE_MAX 1024
 #define SL_SLEEP_MAX_MS (24ull * 3600 * 1000)
+#define SL_THREADS_MAX 72               /* threads of one silo, unjoined ones included */
 
 #endif

@@ -110,7 +110,7 @@ static void exception(trap_frame_t *f)
 {
 	if (f->cs & 3) {
 		silo_fault(f->vector, exception_names[f->vector], f->rip,
-			   f->vector == VEC_PAGE_FAULT ? read_cr2() : 0);
+			   f->vector == VEC_PAGE_FAULT ? read_cr2() : 0, f->error);
 		return;                 /* not reached: the faulting thread is gone */
 	}
 	if (f->vector == VEC_PAGE_FAULT && f->rip == (uint64_t)user_copy_insn) {

@@ -10,6 +10,8 @@
 #ifndef KERNEL_SILO_H
 #define KERNEL_SILO_H
 
+#include <abi/syscall.h>
+#include <kernel/cspace.h>
 #include <kernel/mb2.h>
 #include <kernel/spinlock.h>
 #include <kernel/thread.h>
@@ -18,8 +20,9 @@
 #define SILO_MAX 32
 #define SILO_NAME_MAX 32
 #define SILO_ARGS_MAX 256
-#define SILO_THREADS_MAX 16
+#define SILO_THREADS_MAX SL_THREADS_MAX
 #define USER_MIN 0x1000ull
+#define USER_IMAGE_MIN 0x400000ull      /* below: boot-info and silo-table pages */
 #define USER_STACK_TOP 0x00007ff000000000ull
 #define USER_STACK_SIZE (64 * 1024)
 #define USER_STACK_STRIDE (USER_STACK_SIZE + 4096)
@@ -31,6 +34,7 @@ typedef enum silo_state {
 	SILO_EXITED,            /* every thread gone, exit_code valid */
 	SILO_FAULTED,           /* killed by a fault; fault_* valid */
 	SILO_LOAD_FAILED,
+	SILO_STOPPED,           /* the server, ended by the kernel at shutdown */
 } silo_state_t;
 
 typedef struct silo {
@@ -42,6 +46,9 @@ typedef struct silo {
 	spinlock_t lock;                /* threads[], live_threads, exit fields */
 	thread_t *threads[SILO_THREADS_MAX];    /* by user stack slot */
 	int live_threads;
+	bool is_server;                 /* the first module */
+	cspace_t cspace;                /* guarded by ipc_lock */
+	uint32_t kmem_quota, kmem_used; /* bytes of kernel objects; ipc_lock */
 	bool exiting;                   /* exit or fault recorded; threads dying */
 	int exit_code;
 	int fault_vector;
@@ -62,7 +69,7 @@ __attribute__((noreturn)) void silo_exit(int code);
 __attribute__((noreturn)) void silo_thread_exit(int code);
 
 /* A user-mode exception: report, kill the silo, end the faulting thread. */
-void silo_fault(int vector, const char *name, uint64_t rip, uint64_t addr);
+void silo_fault(int vector, const char *name, uint64_t rip, uint64_t addr, uint64_t error);
 
 /* Last step before any return to user mode: a killed thread ends here. */
 void silo_return_to_user(void);

@@ -16,7 +16,7 @@
 #define KERNEL_THREAD_H
 
 #include <kernel/spinlock.h>
-#include <kernel/waitq_core.h>
+#include <kernel/waitq.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,6 +63,17 @@ typedef struct thread {
 	bool joined;                    /* a join has claimed it */
 	struct waitq *joiners;          /* woken when this thread exits */
 	char name[THREAD_NAME_MAX];
+
+	/* IPC, guarded by ipc_lock (see <kernel/ipc.h>). */
+	struct trap_frame *uframe;      /* user registers of the current system call */
+	int ipc_state;                  /* enum ipc_state */
+	int ipc_result;
+	uint64_t ipc_badge;             /* badge of the capability a queued sender used */
+	bool ipc_grant;                 /* ... and whether it carried the grant right */
+	uint64_t ipc_spec;              /* where received capabilities go */
+	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
+	struct reply *ipc_reply;        /* a caller's reply object */
+	waitq_t ipc_wq;                 /* a caller waits for its reply here */
 } thread_t;
 
 /* Turns the boot flow into thread 0 and makes the idle thread. */

@@ -10,6 +10,7 @@
 #include <abi/errors.h>
 #include <abi/syscall.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

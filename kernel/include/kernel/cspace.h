@@ -1,0 +1,106 @@
+/*
+ * Capability spaces and the derivation tree. Portable: no locks, no
+ * allocation of its own (pages and object references go through cap_ops),
+ * tested on the host.
+ *
+ * A cspace is a table of up to SL_CSPACE_MAX slots, allocated in chunks of
+ * CAP_CHUNK slots on first use. Slot 0 is the null capability and can
+ * never be written.
+ *
+ * Derivation: every capability in the system is on one list (cap_mdb_t) in
+ * tree preorder with a depth, as in seL4's mapping database: the
+ * descendants of a capability are the entries right after it with a
+ * greater depth. Copy and mint insert a child right after their source;
+ * object creation inserts a root; move relinks the entry to its new slot;
+ * delete unlinks it and lifts its descendants one level (they stay derived
+ * from its parent); revoke deletes the descendants. Every operation is
+ * O(1) but revoke (O(descendants)) and delete (O(descendants) for the lift).
+ *
+ * Every function checks everything before changing anything.
+ */
+#ifndef KERNEL_CSPACE_H
+#define KERNEL_CSPACE_H
+
+#include <abi/cap.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CAP_CHUNK 64
+
+typedef struct cap {
+	struct cap *prev, *next;        /* derivation list */
+	void *obj;                      /* NULL: empty slot */
+	uint64_t badge;
+	uint32_t depth;
+	uint8_t type;                   /* enum sl_cap_type */
+	uint8_t rights;                 /* enum sl_rights */
+	uint16_t pad;
+} cap_t;
+
+typedef struct cap_mdb {
+	cap_t head;                     /* sentinel; depth unused */
+} cap_mdb_t;
+
+typedef struct cap_ops {
+	void *(*chunk_alloc)(void *ctx);                /* zeroed CAP_CHUNK cap_t's, or NULL */
+	void (*chunk_free)(void *ctx, void *chunk);
+	void (*obj_get)(void *obj, unsigned type);      /* a new capability names obj */
+	void (*obj_put)(void *obj, unsigned type);      /* one went; free obj at zero */
+	void *ctx;
+} cap_ops_t;
+
+typedef struct cspace {
+	uint32_t size;                  /* slots, 1..SL_CSPACE_MAX */
+	cap_mdb_t *mdb;
+	const cap_ops_t *ops;
+	cap_t *chunks[SL_CSPACE_MAX / CAP_CHUNK];
+} cspace_t;
+
+void cap_mdb_init(cap_mdb_t *mdb);
+void cspace_init(cspace_t *cs, uint32_t size, cap_mdb_t *mdb, const cap_ops_t *ops);
+
+/* Deletes every capability in cs and frees its chunks. */
+void cspace_destroy(cspace_t *cs);
+
+/*
+ * Finds the capability in slot. Returns SL_EINVAL for a slot out of range
+ * (slot 0 included), SL_ECAP if it is empty or not of type (SL_CAP_NULL =
+ * any type), SL_EPERM if it lacks any of rights.
+ */
+int cspace_lookup(cspace_t *cs, uint32_t slot, unsigned type, unsigned rights, cap_t **out);
+
+/* Checks that slot is in range and empty (SL_EINVAL, SL_EEXIST), and
+ * makes sure its chunk exists (SL_ENOMEM). */
+int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out);
+
+/* A new root capability to obj in an empty slot. */
+int cap_insert_root(cspace_t *cs, uint32_t slot, void *obj, unsigned type,
+		    unsigned rights, uint64_t badge);
+
+/* A child of src (possibly in another cspace) with rights (src's & rights)
+ * and, if badge != 0, that badge; src needs SL_RIGHT_COPY. Badging needs an
+ * unbadged endpoint or notification (SL_EPERM for a badged one, SL_EINVAL
+ * for other types). cap_copy and cap_mint are the two common cases. */
+int cap_derive(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst,
+	       unsigned rights, uint64_t badge);
+
+/* A child of src with the same rights and badge; src needs SL_RIGHT_COPY. */
+int cap_copy(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst);
+
+/* cap_derive within one cspace. */
+int cap_mint(cspace_t *cs, uint32_t src, uint32_t dst, unsigned rights, uint64_t badge);
+
+/* Moves a capability between slots (of the same or another cspace). */
+int cap_move(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst);
+
+/* Deletes one capability; returns SL_ECAP for an empty slot. */
+int cap_delete(cspace_t *cs, uint32_t slot);
+
+/* Deletes every capability derived from slot's, in any cspace; returns
+ * how many, or SL_EINVAL / SL_ECAP. */
+int cap_revoke(cspace_t *cs, uint32_t slot);
+
+/* Deletes the capability c points at (a slot already looked up). */
+void cap_delete_entry(const cspace_t *cs, cap_t *c);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * Kernel objects reached through capabilities: endpoints, notifications,
+ * reply objects and the silo-events object; and the IPC operations.
+ *
+ * Locking: one lock, ipc_lock, guards every capability space, every
+ * object's state and every thread's IPC fields (seL4 itself runs its
+ * kernel under one lock). Every wait queue here shares it. Lock order:
+ * silo lock, then ipc_lock, then the heap and frames, then the scheduler.
+ */
+#ifndef KERNEL_IPC_H
+#define KERNEL_IPC_H
+
+#include <arch/trap.h>
+#include <kernel/cspace.h>
+#include <kernel/waitq.h>
+
+struct silo;
+struct thread;
+
+typedef struct kobj {
+	uint32_t type;                  /* enum sl_cap_type */
+	uint32_t refs;                  /* capabilities naming it, plus kernel holds */
+	struct silo *owner;             /* charged for it; NULL if nobody */
+	uint32_t charge;                /* bytes charged to owner */
+} kobj_t;
+
+#define EP_EVENTS_MAX 64                /* > SILO_MAX: every exit fits */
+
+typedef struct endpoint {
+	kobj_t hdr;
+	waitq_t senders, receivers;
+	uint32_t events_head, events_count;
+	uint64_t (*events)[5];          /* silo events not yet received (a frame) */
+} endpoint_t;
+
+typedef struct notification {
+	kobj_t hdr;
+	uint64_t word;
+	waitq_t waiters;
+} notification_t;
+
+typedef struct reply {
+	kobj_t hdr;
+	struct thread *caller;          /* NULL once answered or the caller died */
+} reply_t;
+
+/* A thread's IPC state. */
+enum ipc_state {
+	IPC_IDLE,
+	IPC_SENDING,            /* queued on an endpoint, message in its frame */
+	IPC_CALLING,            /* the same, then waiting for the reply */
+	IPC_RECEIVING,          /* queued on an endpoint's receivers */
+	IPC_WAIT_REPLY,         /* delivered a call; waiting for the answer */
+	IPC_DONE,               /* the partner finished the transfer */
+};
+
+extern spinlock_t ipc_lock;
+extern cap_mdb_t cap_mdb;
+extern const cap_ops_t kernel_cap_ops;
+
+void ipc_init(void);
+
+/* Every capability and IPC system call, by number; each decodes all of its
+ * arguments first. f is the caller's saved user registers, where results
+ * other than the return value are written. */
+int64_t ipc_syscall(unsigned nr, trap_frame_t *f);
+
+/* A thread of a dying silo leaves any IPC it was in. */
+void ipc_thread_cleanup(struct thread *t);
+
+/* Boot wiring: the server's endpoint and every other silo's badged cap. */
+int ipc_setup_server(struct silo *server);
+int ipc_setup_client(struct silo *client, struct silo *server);
+
+/* Called when a silo has ended: a message to the bound events endpoint. */
+void ipc_post_silo_event(const uint64_t words[5]);
+
+/* Drops the kernel's hold on the events endpoint (at shutdown). */
+void ipc_events_release(void);
+
+uint64_t ipc_fastpath_count(void);
+void ipc_set_fastpath(bool on);
+
+#endif

@@ -1,0 +1,753 @@
+/*
+ * Capability system calls, endpoints, notifications, reply objects and
+ * silo events. See <kernel/ipc.h> for the locking and <abi/ipc.h> for the
+ * message encoding.
+ *
+ * Every call decodes first: it looks up every capability and checks every
+ * right, slot and length while holding ipc_lock, and returns an error
+ * before anything has changed. Only then does it invoke. A thread that
+ * blocks keeps its message in its saved user registers (t->uframe); the
+ * partner that completes the transfer copies from them or into them.
+ */
+#include <abi/errors.h>
+#include <abi/ipc.h>
+#include <abi/syscall.h>
+#include <kernel/heap.h>
+#include <kernel/ipc.h>
+#include <kernel/pmm.h>
+#include <kernel/silo.h>
+#include <kernel/string.h>
+#include <kernel/thread.h>
+#include <kernel/vm.h>
+#include <stddef.h>
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+spinlock_t ipc_lock = SPINLOCK_INIT("ipc");
+cap_mdb_t cap_mdb;
+
+static slab_cache_t reply_cache;
+static kobj_t silo_events_obj = { .type = SL_CAP_SILO_EVENTS, .refs = 1 };
+static endpoint_t *events_ep;
+static bool fastpath_on = true;
+static uint64_t fastpaths;
+
+void sched_wake_handoff(thread_t *t);
+
+/* ---------------------------------------------------------------- objects */
+
+static void *chunk_alloc(void *ctx)
+{
+	uint64_t pa;
+
+	(void)ctx;
+	return pmm_alloc(&pa) < 0 ? NULL : phys_to_virt(pa);
+}
+
+static void chunk_free(void *ctx, void *chunk)
+{
+	(void)ctx;
+	pmm_free(virt_to_phys_direct(chunk));
+}
+
+static void obj_get(void *obj, unsigned type)
+{
+	(void)type;
+	((kobj_t *)obj)->refs++;
+}
+
+static void obj_destroy(kobj_t *o);
+
+static void obj_put(void *obj, unsigned type)
+{
+	kobj_t *o = obj;
+
+	(void)type;
+	if (--o->refs == 0)
+		obj_destroy(o);
+}
+
+const cap_ops_t kernel_cap_ops = { chunk_alloc, chunk_free, obj_get, obj_put, NULL };
+
+/* Wakes t, which waits for IPC_DONE, with result. */
+static void ipc_complete(thread_t *t, int result)
+{
+	t->ipc_state = IPC_DONE;
+	t->ipc_result = result;
+	if (t->wait.queue)
+		wq_remove(t->wait.queue, &t->wait);
+	t->wait.blocked = false;
+	sched_wake(t);
+}
+
+static void fail_all(waitq_t *q, int result)
+{
+	wq_node_t *n;
+
+	while ((n = wq_take_one(&q->list)))
+		ipc_complete(container_of(n, thread_t, wait), result);
+}
+
+static void obj_destroy(kobj_t *o)
+{
+	switch (o->type) {
+	case SL_CAP_ENDPOINT: {
+		endpoint_t *ep = (endpoint_t *)o;
+		fail_all(&ep->senders, SL_EDEAD);
+		fail_all(&ep->receivers, SL_EDEAD);
+		if (ep->events)
+			pmm_free(virt_to_phys_direct(ep->events));
+		break;
+	}
+	case SL_CAP_NOTIFICATION:
+		fail_all(&((notification_t *)o)->waiters, SL_EDEAD);
+		break;
+	case SL_CAP_REPLY: {
+		reply_t *r = (reply_t *)o;
+		if (r->caller) {                /* dropped without an answer */
+			r->caller->ipc_reply = NULL;
+			ipc_complete(r->caller, SL_EDEAD);
+		}
+		slab_free(&reply_cache, r);
+		return;
+	}
+	default:
+		return;                         /* the silo-events object is static */
+	}
+	if (o->owner && o->owner->state == SILO_RUNNING)
+		o->owner->kmem_used -= o->charge;
+	kfree(o);
+}
+
+/* A zeroed object of size bytes charged to owner's quota, or NULL. */
+static kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err)
+{
+	uint32_t charge = SLAB_MIN_OBJECT;
+
+	while (charge < size)
+		charge <<= 1;
+	if (owner->kmem_used + charge > owner->kmem_quota) {
+		*err = SL_ENOMEM;
+		return NULL;
+	}
+	kobj_t *o = kmalloc(size);
+	if (!o) {
+		*err = SL_ENOMEM;
+		return NULL;
+	}
+	*o = (kobj_t){ .type = type, .owner = owner, .charge = charge };
+	owner->kmem_used += charge;
+	return o;
+}
+
+static void endpoint_init(endpoint_t *ep)
+{
+	waitq_init(&ep->senders, "ep.send", &ipc_lock);
+	waitq_init(&ep->receivers, "ep.recv", &ipc_lock);
+}
+
+void ipc_init(void)
+{
+	cap_mdb_init(&cap_mdb);
+	heap_cache_init(&reply_cache, "reply", sizeof(reply_t));
+}
+
+/* --------------------------------------------------------------- messages */
+
+static cspace_t *cs_of(thread_t *t)
+{
+	return &t->silo->cspace;
+}
+
+static bool ipc_done(void *arg)
+{
+	return ((thread_t *)arg)->ipc_state == IPC_DONE;
+}
+
+static thread_t *take_thread(waitq_t *q)
+{
+	wq_node_t *n = wq_take_one(&q->list);
+
+	return n ? container_of(n, thread_t, wait) : NULL;
+}
+
+/* Moves (or unwraps) the sender's capability i; returns tag flags. */
+static uint64_t transfer_cap(cspace_t *src_cs, unsigned src_slot, thread_t *dst,
+			     unsigned dst_slot, const endpoint_t *dst_ep, unsigned i,
+			     uint64_t *unwrapped_badge)
+{
+	cap_t *c;
+
+	if (!src_cs || cspace_lookup(src_cs, src_slot, SL_CAP_NULL, 0, &c) < 0)
+		return 0;
+	if (c->type == SL_CAP_ENDPOINT && dst_ep && c->obj == dst_ep) {
+		*unwrapped_badge = c->badge;
+		return SL_TAG_UNWRAPPED(i);
+	}
+	if (dst_slot == 0 || cap_move(src_cs, src_slot, cs_of(dst), dst_slot) < 0)
+		return 0;
+	return SL_TAG_MOVED(i);
+}
+
+/*
+ * Copies a message from the registers in src into dst's registers:
+ * badge, tag, the words the tag counts (the rest zeroed, so nothing of the
+ * sender's leaks) and the capabilities. src_cs is the sender's cspace, or
+ * NULL for a message from the kernel.
+ */
+static void deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
+		    thread_t *dst, uint64_t spec, const endpoint_t *dst_ep)
+{
+	trap_frame_t *f = dst->uframe;
+	uint64_t tag = src->rsi;
+	unsigned len = SL_TAG_LEN(tag), ncaps = SL_TAG_NCAPS(tag);
+	const uint64_t in[SL_MSG_WORDS] = { src->rdx, src->r10, src->r8, src->r9,
+					    src->r12, src->r13, src->r14, src->r15 };
+	uint64_t *out[SL_MSG_WORDS] = { &f->rdx, &f->r10, &f->r8, &f->r9,
+					&f->r12, &f->r13, &f->r14, &f->r15 };
+	uint64_t tag_out = SL_TAG(SL_TAG_LABEL(tag), len, ncaps), xb[SL_MSG_CAPS] = { 0, 0 };
+
+	for (unsigned i = 0; i < SL_MSG_WORDS; i++)
+		*out[i] = i < len ? in[i] : 0;
+	for (unsigned i = 0; i < ncaps; i++)
+		tag_out |= transfer_cap(src_cs, SL_TAG_CAP_SLOT(tag, i), dst,
+					SL_SPEC_CAP_SLOT(spec, i), dst_ep, i, &xb[i]);
+	f->rbx = xb[0];
+	f->rbp = xb[1];
+	f->rsi = tag_out;
+	f->rdi = badge;
+}
+
+/* Gives the receiver a reply capability for caller's call. Returns false
+ * (and fails the call with SL_EDEAD) if the receiver has no room for it. */
+static bool attach_reply(thread_t *caller, thread_t *receiver, uint64_t spec)
+{
+	reply_t *r = caller->ipc_reply;
+	unsigned rights = SL_RIGHT_SEND | (caller->ipc_grant ? SL_RIGHT_GRANT : 0);
+
+	if (cap_insert_root(cs_of(receiver), SL_SPEC_REPLY_SLOT(spec), r, SL_CAP_REPLY, rights, 0) < 0) {
+		caller->ipc_reply = NULL;
+		slab_free(&reply_cache, r);
+		return false;
+	}
+	r->caller = caller;
+	receiver->uframe->rsi |= SL_TAG_CALL;
+	caller->ipc_state = IPC_WAIT_REPLY;
+	return true;
+}
+
+/* The caller's side of a kill: leave whatever IPC it was in. */
+static void ipc_abandon(thread_t *self)
+{
+	if (self->ipc_reply) {
+		if (self->ipc_reply->caller == self)
+			self->ipc_reply->caller = NULL;         /* the server's cap lives on */
+		else
+			slab_free(&reply_cache, self->ipc_reply);       /* never delivered */
+		self->ipc_reply = NULL;
+	}
+	self->ipc_state = IPC_IDLE;
+}
+
+void ipc_thread_cleanup(thread_t *t)
+{
+	spin_lock(&ipc_lock);
+	if (t->ipc_state != IPC_IDLE && t->ipc_state != IPC_DONE)
+		ipc_abandon(t);
+	spin_unlock(&ipc_lock);
+}
+
+/*
+ * Blocks the caller until a partner sets IPC_DONE. Entered and left with
+ * ipc_lock held. Returns the partner's result, or SL_EKILLED.
+ */
+static int ipc_block(thread_t *self, waitq_t *q)
+{
+	int r = waitq_wait_locked(q, ipc_done, self, 0);
+
+	if (r < 0) {
+		ipc_abandon(self);
+		return r;
+	}
+	self->ipc_state = IPC_IDLE;
+	return self->ipc_result;
+}
+
+/* ----------------------------------------------------------------- decode */
+
+/* A slot the kernel may fill: 0 (none) or an empty slot in range. */
+static int check_target_slot(cspace_t *cs, unsigned slot, unsigned may_be_taken_by)
+{
+	cap_t *c;
+
+	if (slot == 0 || slot == may_be_taken_by)
+		return SL_OK;
+	return cspace_prepare_empty(cs, slot, &c);
+}
+
+/* The tag of an outgoing message: length, count and the capabilities. */
+static int decode_tag(cspace_t *cs, uint64_t tag, bool may_grant)
+{
+	cap_t *c;
+
+	if (SL_TAG_LEN(tag) > SL_MSG_WORDS || SL_TAG_NCAPS(tag) > SL_MSG_CAPS)
+		return SL_EINVAL;
+	if (SL_TAG_NCAPS(tag) && !may_grant)
+		return SL_EPERM;
+	for (unsigned i = 0; i < SL_TAG_NCAPS(tag); i++) {
+		int err = cspace_lookup(cs, SL_TAG_CAP_SLOT(tag, i), SL_CAP_NULL, 0, &c);
+		if (err < 0)
+			return err;
+	}
+	return SL_OK;
+}
+
+/* Where incoming things go (spec): every named slot empty and in range. */
+static int decode_spec(cspace_t *cs, uint64_t spec, bool reply_slot, unsigned reply_handle)
+{
+	int err = SL_OK;
+
+	if (reply_slot)
+		err = check_target_slot(cs, SL_SPEC_REPLY_SLOT(spec), reply_handle);
+	for (unsigned i = 0; i < SL_MSG_CAPS && err == SL_OK; i++)
+		err = check_target_slot(cs, SL_SPEC_CAP_SLOT(spec, i), 0);
+	return err;
+}
+
+/* ------------------------------------------------------------------- send */
+
+typedef struct {
+	endpoint_t *ep;
+	uint64_t badge;
+	bool grant;
+} send_args_t;
+
+static int decode_send(thread_t *self, const trap_frame_t *f, bool call, send_args_t *a)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *c;
+	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c);
+
+	if (err < 0)
+		return err;
+	*a = (send_args_t){ c->obj, c->badge, (c->rights & SL_RIGHT_GRANT) != 0 };
+	if ((err = decode_tag(cs, f->rsi, a->grant)) < 0)
+		return err;
+	return call ? decode_spec(cs, f->rbx, false, 0) : SL_OK;
+}
+
+/* send, nbsend and call, after decoding. */
+static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bool call, bool block)
+{
+	if (!block && !a->ep->receivers.list.head)
+		return SL_EWOULDBLOCK;
+	if (call) {             /* the only allocation: before anything changes */
+		self->ipc_reply = slab_alloc(&reply_cache);
+		if (!self->ipc_reply)
+			return SL_ENOMEM;
+		*self->ipc_reply = (reply_t){ .hdr = { .type = SL_CAP_REPLY } };
+	}
+	self->ipc_spec = f->rbx;
+	self->ipc_grant = a->grant;
+	thread_t *r = take_thread(&a->ep->receivers);
+	if (!r && !block) {     /* every queued receiver had already gone */
+		ipc_abandon(self);
+		return SL_EWOULDBLOCK;
+	}
+	if (!r) {
+		self->ipc_state = call ? IPC_CALLING : IPC_SENDING;
+		self->ipc_badge = a->badge;
+		return ipc_block(self, &a->ep->senders);
+	}
+	deliver(f, cs_of(self), a->badge, r, r->ipc_spec, a->ep);
+	r->uframe->rax = SL_OK;
+	if (!call) {
+		ipc_complete(r, SL_OK);
+		return SL_OK;
+	}
+	bool replyable = attach_reply(self, r, r->ipc_spec);
+	r->ipc_state = IPC_DONE;
+	r->ipc_result = SL_OK;
+	if (!replyable) {
+		ipc_complete(r, SL_OK);
+		return SL_EDEAD;
+	}
+	if (fastpath_on && SL_TAG_NCAPS(f->rsi) == 0) {
+		fastpaths++;
+		sched_wake_handoff(r);          /* we block next: run the server now */
+	} else {
+		sched_wake(r);
+	}
+	return ipc_block(self, &self->ipc_wq);
+}
+
+/* ---------------------------------------------------------------- receive */
+
+typedef struct {
+	endpoint_t *ep;
+	cap_t *reply;           /* reply_recv: the capability to answer, or NULL */
+} recv_args_t;
+
+static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, recv_args_t *a)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *c;
+	unsigned reply_handle = with_reply ? SL_SPEC_REPLY(f->rbx) : 0;
+	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_ENDPOINT, SL_RIGHT_RECV, &c);
+
+	if (err < 0)
+		return err;
+	*a = (recv_args_t){ c->obj, NULL };
+	if (reply_handle) {
+		if ((err = cspace_lookup(cs, reply_handle, SL_CAP_REPLY, SL_RIGHT_SEND, &a->reply)) < 0)
+			return err;
+		if ((err = decode_tag(cs, f->rsi, a->reply->rights & SL_RIGHT_GRANT)) < 0)
+			return err;
+	}
+	return decode_spec(cs, f->rbx, true, reply_handle);
+}
+
+/* Takes a silo event queued on ep, if any. */
+static bool receive_event(thread_t *self, endpoint_t *ep, uint64_t spec)
+{
+	if (!ep->events_count)
+		return false;
+	uint64_t *w = ep->events[ep->events_head];
+	trap_frame_t ev = { .rsi = SL_TAG(SL_EVENT_SILO_EXIT, 5, 0),
+			    .rdx = w[0], .r10 = w[1], .r8 = w[2], .r9 = w[3], .r12 = w[4] };
+
+	ep->events_head = (ep->events_head + 1) % EP_EVENTS_MAX;
+	ep->events_count--;
+	deliver(&ev, NULL, SL_BADGE_KERNEL, self, spec, ep);
+	return true;
+}
+
+/* Takes the message of a queued sender; a caller then waits for a reply. */
+static void receive_from(thread_t *self, thread_t *s, endpoint_t *ep, uint64_t spec)
+{
+	deliver(s->uframe, cs_of(s), s->ipc_badge, self, spec, ep);
+	if (s->ipc_state == IPC_CALLING && attach_reply(s, self, spec))
+		return;                 /* still blocked; the reply wakes it */
+	ipc_complete(s, s->ipc_state == IPC_CALLING ? SL_EDEAD : SL_OK);
+}
+
+static int invoke_recv(thread_t *self, trap_frame_t *f, endpoint_t *ep, bool block)
+{
+	uint64_t spec = f->rbx;
+
+	if (receive_event(self, ep, spec))
+		return SL_OK;
+	thread_t *s = take_thread(&ep->senders);
+	if (s) {
+		receive_from(self, s, ep, spec);
+		return SL_OK;
+	}
+	if (!block)
+		return SL_EWOULDBLOCK;
+	self->ipc_state = IPC_RECEIVING;
+	self->ipc_spec = spec;
+	self->ipc_ep = ep;
+	return ipc_block(self, &ep->receivers);
+}
+
+/* ------------------------------------------------------------------ reply */
+
+/* Answers the call behind reply capability c; the capability is used up
+ * either way. handoff: switch straight to the caller when we block next. */
+static int invoke_reply(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff)
+{
+	reply_t *r = c->obj;
+	thread_t *caller = r->caller;
+
+	if (!caller) {
+		cap_delete_entry(cs_of(self), c);
+		return SL_EDEAD;
+	}
+	deliver(f, cs_of(self), 0, caller, caller->ipc_spec, NULL);
+	caller->uframe->rax = SL_OK;
+	r->caller = NULL;
+	caller->ipc_reply = NULL;
+	cap_delete_entry(cs_of(self), c);
+	caller->ipc_state = IPC_DONE;
+	caller->ipc_result = SL_OK;
+	if (caller->wait.queue)
+		wq_remove(caller->wait.queue, &caller->wait);
+	caller->wait.blocked = false;
+	if (handoff) {
+		fastpaths++;
+		sched_wake_handoff(caller);
+	} else {
+		sched_wake(caller);
+	}
+	return SL_OK;
+}
+
+static int decode_reply(thread_t *self, const trap_frame_t *f, cap_t **c)
+{
+	cspace_t *cs = cs_of(self);
+	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_REPLY, SL_RIGHT_SEND, c);
+
+	if (err < 0)
+		return err;
+	return decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT);
+}
+
+/* reply_recv: the answer goes out, then we wait for the next message. When
+ * nothing is waiting to be received, the switch goes straight to the
+ * caller we answered (the fast path). */
+static int invoke_reply_recv(thread_t *self, trap_frame_t *f, const recv_args_t *a)
+{
+	if (a->reply) {
+		bool idle_next = !a->ep->events_count && !a->ep->senders.list.head;
+		bool handoff = fastpath_on && idle_next && SL_TAG_NCAPS(f->rsi) == 0;
+
+		invoke_reply(self, f, a->reply, handoff);       /* a dead caller is not our error */
+	}
+	return invoke_recv(self, f, a->ep, true);
+}
+
+/* ---------------------------------------------------------- notifications */
+
+static int sys_signal(thread_t *self, const trap_frame_t *f)
+{
+	cap_t *c;
+	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NOTIFICATION, SL_RIGHT_SEND, &c);
+
+	if (err < 0)
+		return err;
+	notification_t *n = c->obj;
+	n->word |= c->badge;
+	if (n->word == 0)
+		return SL_OK;           /* an unbadged signal carries nothing */
+	thread_t *w = take_thread(&n->waiters);
+	if (w) {
+		w->uframe->rdi = n->word;
+		n->word = 0;
+		ipc_complete(w, SL_OK);
+	}
+	return SL_OK;
+}
+
+/* wait (block) and poll (never block): the word comes back in RDI. */
+static int sys_wait(thread_t *self, trap_frame_t *f, bool block)
+{
+	cap_t *c;
+	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NOTIFICATION, SL_RIGHT_RECV, &c);
+
+	if (err < 0)
+		return err;
+	notification_t *n = c->obj;
+	f->rdi = n->word;
+	n->word = 0;
+	if (f->rdi || !block)
+		return SL_OK;
+	self->ipc_state = IPC_RECEIVING;
+	return ipc_block(self, &n->waiters);
+}
+
+/* ------------------------------------------------------------ silo events */
+
+static int sys_events_bind(thread_t *self, const trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *ev, *c;
+	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_SILO_EVENTS, 0, &ev);
+
+	if (err < 0 || (err = cspace_lookup(cs, (uint32_t)f->rsi, SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c)) < 0)
+		return err;
+	endpoint_t *ep = c->obj;
+	if (ep == events_ep)
+		return SL_OK;
+	if (!ep->events) {
+		uint64_t pa;
+
+		if (pmm_alloc(&pa) < 0)
+			return SL_ENOMEM;
+		ep->events = phys_to_virt(pa);
+	}
+	ep->hdr.refs++;         /* the kernel's hold, dropped on rebind or shutdown */
+	if (events_ep)
+		obj_put(events_ep, SL_CAP_ENDPOINT);
+	events_ep = ep;
+	return SL_OK;
+}
+
+void ipc_post_silo_event(const uint64_t words[5])
+{
+	spin_lock(&ipc_lock);
+	endpoint_t *ep = events_ep;
+	if (ep) {
+		thread_t *r = take_thread(&ep->receivers);
+		uint32_t tail = (ep->events_head + ep->events_count) % EP_EVENTS_MAX;
+
+		/* A silo ends once and there are fewer silos than slots. */
+		assert(ep->events_count < EP_EVENTS_MAX);
+		memcpy(ep->events[tail], words, sizeof ep->events[tail]);
+		ep->events_count++;
+		if (r) {
+			receive_event(r, ep, r->ipc_spec);
+			r->uframe->rax = SL_OK;
+			ipc_complete(r, SL_OK);
+		}
+	}
+	spin_unlock(&ipc_lock);
+}
+
+void ipc_events_release(void)
+{
+	spin_lock(&ipc_lock);
+	if (events_ep)
+		obj_put(events_ep, SL_CAP_ENDPOINT);
+	events_ep = NULL;
+	spin_unlock(&ipc_lock);
+}
+
+/* ------------------------------------------------------- capability calls */
+
+static int sys_create(thread_t *self, const trap_frame_t *f, unsigned type)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *dst;
+	int err = cspace_prepare_empty(cs, (uint32_t)f->rdi, &dst);
+	size_t size = type == SL_CAP_ENDPOINT ? sizeof(endpoint_t) : sizeof(notification_t);
+
+	if (err < 0)
+		return err;
+	kobj_t *o = obj_new(self->silo, size, type, &err);
+	if (!o)
+		return err;
+	if (type == SL_CAP_ENDPOINT)
+		endpoint_init((endpoint_t *)o);
+	else
+		waitq_init(&((notification_t *)o)->waiters, "ntfn", &ipc_lock);
+	cap_insert_root(cs, (uint32_t)f->rdi, o, type, SL_RIGHTS_ALL, 0);    /* cannot fail now */
+	return SL_OK;
+}
+
+static int sys_identify(thread_t *self, const trap_frame_t *f)
+{
+	cap_t *c;
+	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NULL, 0, &c);
+
+	if (err < 0)
+		return err;
+	sl_cap_info_t info = { c->type, c->rights, c->badge };
+	/* Copying to user memory cannot sleep or take locks: it may run here. */
+	return copy_to_user(f->rsi, &info, sizeof info);
+}
+
+static int64_t cap_call(unsigned nr, thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+
+	switch (nr) {
+	case SL_SYS_CAP_COPY:
+		return cap_copy(cs, (uint32_t)f->rdi, cs, (uint32_t)f->rsi);
+	case SL_SYS_CAP_MINT:
+		return cap_mint(cs, (uint32_t)f->rdi, (uint32_t)f->rsi, (unsigned)f->rdx & SL_RIGHTS_ALL, f->r10);
+	case SL_SYS_CAP_MOVE:
+		return cap_move(cs, (uint32_t)f->rdi, cs, (uint32_t)f->rsi);
+	case SL_SYS_CAP_DELETE:
+		return cap_delete(cs, (uint32_t)f->rdi);
+	case SL_SYS_CAP_REVOKE:
+		return cap_revoke(cs, (uint32_t)f->rdi);
+	case SL_SYS_CAP_IDENTIFY:
+		return sys_identify(self, f);
+	case SL_SYS_EP_CREATE:
+		return sys_create(self, f, SL_CAP_ENDPOINT);
+	case SL_SYS_NTFN_CREATE:
+		return sys_create(self, f, SL_CAP_NOTIFICATION);
+	case SL_SYS_EVENTS_BIND:
+		return sys_events_bind(self, f);
+	case SL_SYS_SIGNAL:
+		return sys_signal(self, f);
+	case SL_SYS_WAIT:
+		return sys_wait(self, f, true);
+	case SL_SYS_POLL:
+		return sys_wait(self, f, false);
+	default:
+		return SL_ENOSYS;
+	}
+}
+
+static int64_t ipc_call(unsigned nr, thread_t *self, trap_frame_t *f)
+{
+	bool call = nr == SL_SYS_CALL, block = nr != SL_SYS_NBSEND && nr != SL_SYS_NBRECV;
+	send_args_t s;
+	recv_args_t r;
+	cap_t *reply;
+	int err;
+
+	switch (nr) {
+	case SL_SYS_SEND:
+	case SL_SYS_NBSEND:
+	case SL_SYS_CALL:
+		if ((err = decode_send(self, f, call, &s)) < 0)
+			return err;
+		return invoke_send(self, f, &s, call, block);
+	case SL_SYS_RECV:
+	case SL_SYS_NBRECV:
+		if ((err = decode_recv(self, f, false, &r)) < 0)
+			return err;
+		return invoke_recv(self, f, r.ep, block);
+	case SL_SYS_REPLY:
+		if ((err = decode_reply(self, f, &reply)) < 0)
+			return err;
+		return invoke_reply(self, f, reply, false);
+	case SL_SYS_REPLY_RECV:
+		if ((err = decode_recv(self, f, true, &r)) < 0)
+			return err;
+		return invoke_reply_recv(self, f, &r);
+	default:
+		return cap_call(nr, self, f);
+	}
+}
+
+/* Every capability and IPC call, under ipc_lock. */
+int64_t ipc_syscall(unsigned nr, trap_frame_t *f)
+{
+	thread_t *self = thread_current();
+
+	spin_lock(&ipc_lock);
+	int64_t r = ipc_call(nr, self, f);
+	spin_unlock(&ipc_lock);
+	return r;
+}
+
+/* -------------------------------------------------------------- boot wiring */
+
+int ipc_setup_server(silo_t *server)
+{
+	int err = SL_OK;
+
+	spin_lock(&ipc_lock);
+	kobj_t *ep = obj_new(server, sizeof(endpoint_t), SL_CAP_ENDPOINT, &err);
+	if (ep) {
+		endpoint_init((endpoint_t *)ep);
+		err = cap_insert_root(&server->cspace, SL_SLOT_SERVER, ep, SL_CAP_ENDPOINT, SL_RIGHTS_ALL, 0);
+	}
+	if (err == SL_OK)
+		err = cap_insert_root(&server->cspace, SL_SLOT_SILO_EVENTS, &silo_events_obj,
+				      SL_CAP_SILO_EVENTS, SL_RIGHTS_ALL, 0);
+	spin_unlock(&ipc_lock);
+	return err;
+}
+
+int ipc_setup_client(silo_t *client, silo_t *server)
+{
+	spin_lock(&ipc_lock);
+	int err = cap_derive(&server->cspace, SL_SLOT_SERVER, &client->cspace, SL_SLOT_SERVER,
+			     SL_RIGHT_SEND | SL_RIGHT_GRANT, (uint64_t)client->id);
+	spin_unlock(&ipc_lock);
+	return err;
+}
+
+uint64_t ipc_fastpath_count(void)
+{
+	return fastpaths;
+}
+
+void ipc_set_fastpath(bool on)
+{
+	fastpath_on = on;
+}

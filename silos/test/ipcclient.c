@@ -1,0 +1,242 @@
+/*
+ * ipcclient MODE [N]: exercises endpoints, capabilities and notifications
+ * against echoserv (the first module). Prints TAP lines; exits 0 when
+ * every check passed.
+ *
+ *   roundtrip N   N calls with every payload checked
+ *   defer         64 callers parked by the server, answered last-first
+ *   capmove       a capability moved in a message, and one unwrapped
+ *   revoke        revoking a derived capability the server holds
+ *   ntfnlock      8 threads x 10,000 increments under a notification lock
+ *   park          leave a call parked in the server, then fault
+ *   answerparked  later, ask the server to answer that call: SL_EDEAD
+ */
+#include "echo_proto.h"
+#include <sys/ipc.h>
+#include <sys/sluice.h>
+
+#define SRV SL_SLOT_SERVER
+
+static int count, failed;
+
+static void check(bool ok, const char *what, long got)
+{
+	count++;
+	failed += !ok;
+	printf("%s %d - %s (got %ld)\n", ok ? "ok" : "not ok", count, what, got);
+}
+
+static int roundtrip(long n)
+{
+	long bad = 0, errors = 0;
+
+	for (long i = 0; i < n; i++) {
+		sl_msg_t m = { .tag = SL_TAG(ECHO_PING, 8, 0) };
+
+		for (unsigned k = 0; k < 8; k++)
+			m.w[k] = (uint64_t)i * 8 + k;
+		if (sl_call(SRV, &m) < 0) {
+			errors++;
+			continue;
+		}
+		bool ok = SL_TAG_LEN(m.tag) == 8 && m.badge == 0;
+		for (unsigned k = 0; k < 8; k++)
+			ok &= m.w[k] == (uint64_t)i * 8 + k + 1;
+		bad += !ok;
+	}
+	check(errors == 0, "every call returned 0", errors);
+	check(bad == 0, "every reply carried the right 8 words", bad);
+	return 0;
+}
+
+/* ---- defer: 64 callers, answered last-first ---- */
+
+#define CALLERS ECHO_DEFER_MAX
+static volatile uint64_t answer_order[CALLERS], arrival[CALLERS];
+static volatile long call_result[CALLERS];
+
+static int deferred_caller(void *arg)
+{
+	uint64_t me = (uint64_t)(long)arg;
+	sl_msg_t m = { .tag = SL_TAG(ECHO_DEFER, 2, 0), .w = { me, CALLERS } };
+
+	call_result[me] = sl_call(SRV, &m);
+	if (m.w[0] != me)
+		call_result[me] = -100;
+	arrival[me] = m.w[1];
+	answer_order[me] = m.w[2];
+	return 0;
+}
+
+static int defer(void)
+{
+	int tids[CALLERS], code, made = 0, bad = 0, order_ok = 1;
+
+	for (long i = 0; i < CALLERS; i++)
+		made += (tids[i] = sl_thread_create(deferred_caller, (void *)i)) > 0;
+	check(made == CALLERS, "64 caller threads started", made);
+	for (int i = 0; i < CALLERS; i++)
+		if (tids[i] > 0)
+			sl_thread_join(tids[i], &code);
+	for (int i = 0; i < CALLERS; i++) {
+		bad += call_result[i] != 0;
+		/* the k-th answer went to the caller that arrived (63 - k)-th */
+		order_ok &= answer_order[i] == CALLERS - 1 - arrival[i];
+	}
+	check(bad == 0, "all 64 deferred calls answered, each to its own caller", bad);
+	check(order_ok, "answers went out in reverse order of arrival", order_ok);
+	return 0;
+}
+
+/* ---- capmove: one capability moved, one unwrapped ---- */
+
+static int capmove(void)
+{
+	sl_cap_info_t info;
+	int r = sl_ep_create(20);
+
+	check(r == 0 && sl_cap_mint(20, 21, SL_RIGHT_SEND, 42) == 0, "made an endpoint and a badged copy", r);
+	sl_msg_t m = { .tag = SL_TAG_CAPS(SL_TAG(ECHO_HOLD, 0, 1), 21, 0) };
+	r = (int)sl_call(SRV, &m);
+	check(r == 0 && (m.w[4] & 1) && m.w[0] == 0, "the capability arrived moved in the server", (long)m.w[4]);
+	check(m.w[1] == SL_CAP_ENDPOINT && m.w[2] == SL_RIGHT_SEND && m.w[3] == 42,
+	      "the server sees an endpoint, send only, badge 42", (long)m.w[3]);
+	check(sl_cap_identify(21, &info) == SL_ECAP, "and it left our slot", 0);
+
+	/* Our capability to the server's own endpoint, badged with our id,
+	 * comes back to it as that badge, and stays with us. */
+	m = (sl_msg_t){ .tag = SL_TAG_CAPS(SL_TAG(ECHO_HOLD, 0, 1), SRV, 0) };
+	r = (int)sl_call(SRV, &m);
+	check(r == 0 && (m.w[4] & 4) && m.w[5] == (uint64_t)sl_silo_id(),
+	      "a capability to the server's endpoint is unwrapped into our badge", (long)m.w[5]);
+	check(sl_cap_identify(SRV, &info) == 0 && info.badge == (uint64_t)sl_silo_id(),
+	      "and stays in our slot", (long)info.badge);
+	return 0;
+}
+
+/* ---- revoke: the server's derived copy goes, its next use fails ---- */
+
+static int revoke(void)
+{
+	sl_cap_info_t info;
+
+	sl_ep_create(30);
+	sl_cap_mint(30, 31, SL_RIGHT_SEND | SL_RIGHT_COPY, 7);
+	sl_msg_t m = { .tag = SL_TAG_CAPS(SL_TAG(ECHO_HOLD, 0, 1), 31, 0) };
+	sl_call(SRV, &m);
+	check(m.w[0] == 0 && m.w[3] == 7, "the server holds a derived capability, badge 7", (long)m.w[3]);
+	m = (sl_msg_t){ .tag = SL_TAG(ECHO_PROBE, 0, 0) };
+	sl_call(SRV, &m);
+	check(m.w[0] == 0 && (long)m.w[1] == SL_EWOULDBLOCK,
+	      "before revoke the server can use it (nbsend: nobody listening)", (long)m.w[1]);
+	int n = sl_cap_revoke(30);
+	check(n == 1, "revoke deleted one derived capability", n);
+	m = (sl_msg_t){ .tag = SL_TAG(ECHO_PROBE, 0, 0) };
+	sl_call(SRV, &m);
+	check((long)m.w[0] == SL_ECAP && (long)m.w[1] == SL_ECAP,
+	      "after revoke the server's identify and send fail with SL_ECAP", (long)m.w[0]);
+	check(sl_cap_identify(30, &info) == 0 && info.type == SL_CAP_ENDPOINT,
+	      "the original capability is untouched", (long)info.type);
+	return 0;
+}
+
+/* ---- ntfnlock: a lock built on a notification ---- */
+
+#define LOCKERS 8
+#define INCREMENTS 10000
+#define LOCK_WAIT 40
+#define LOCK_SIGNAL 41
+static volatile uint64_t counter;
+
+static int locker(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < INCREMENTS; i++) {
+		uint64_t word;
+
+		if (sl_wait(LOCK_WAIT, &word) < 0)
+			return 1;
+		uint64_t v = counter;           /* a racy read-modify-write, made safe */
+		if (i % 1000 == 0)
+			sl_yield();             /* hand the CPU over while holding it */
+		counter = v + 1;
+		sl_signal(LOCK_SIGNAL);
+	}
+	return 0;
+}
+
+static int ntfnlock(void)
+{
+	int tids[LOCKERS], code, bad = 0;
+
+	check(sl_ntfn_create(LOCK_WAIT) == 0 &&
+	      sl_cap_mint(LOCK_WAIT, LOCK_SIGNAL, SL_RIGHT_SEND, 1) == 0,
+	      "a notification and a badge-1 signalling copy", 0);
+	sl_signal(LOCK_SIGNAL);                 /* the lock starts free */
+	for (int i = 0; i < LOCKERS; i++)
+		tids[i] = sl_thread_create(locker, NULL);
+	for (int i = 0; i < LOCKERS; i++)
+		bad += tids[i] < 0 || sl_thread_join(tids[i], &code) < 0 || code != 0;
+	check(bad == 0, "8 threads finished", bad);
+	check(counter == LOCKERS * INCREMENTS, "8 x 10,000 increments, exact total", (long)counter);
+	return 0;
+}
+
+/* ---- park: a call the server holds, then this silo faults ---- */
+
+static int parked_caller(void *arg)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_PARK, 0, 0) };
+
+	(void)arg;
+	return (int)sl_call(SRV, &m);   /* never answered while we live */
+}
+
+static int park(void)
+{
+	sl_thread_create(parked_caller, NULL);
+	sl_sleep_ms(30);
+	printf("ipcclient park: faulting with a call parked in the server\n");
+	*(volatile int *)(uintptr_t)sl_clock_ms() = 0;  /* an address near 0: faults */
+	return 1;
+}
+
+/* ---- answerparked: the caller the server parked has died ---- */
+
+static int answer_parked(void)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_ANSWER_PARKED, 0, 0) };
+
+	sl_sleep_ms(300);               /* long after "park" has faulted */
+	long r = sl_call(SRV, &m);
+	check(r == 0 && (long)m.w[0] == SL_EDEAD,
+	      "answering a call whose caller died gives SL_EDEAD", (long)m.w[0]);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	long n = argc > 2 ? strtol_simple(argv[2]) : 1000;
+
+	printf("TAP version 13\n# ipcclient %s\n", mode);
+	if (!strcmp(mode, "roundtrip"))
+		roundtrip(n);
+	else if (!strcmp(mode, "defer"))
+		defer();
+	else if (!strcmp(mode, "capmove"))
+		capmove();
+	else if (!strcmp(mode, "revoke"))
+		revoke();
+	else if (!strcmp(mode, "ntfnlock"))
+		ntfnlock();
+	else if (!strcmp(mode, "park"))
+		park();
+	else if (!strcmp(mode, "answerparked"))
+		answer_parked();
+	else
+		check(false, "known mode", 0);
+	printf("1..%d\n", count);
+	printf("ipcclient %s: %d of %d checks failed\n", mode, failed, count);
+	return failed ? 1 : 0;
+}
