@@ -17,18 +17,50 @@ static const char *const class_names[CLASS_COUNT] = {
 	"kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
 };
 
+/*
+ * A few slab pages are kept back instead of going to the frame allocator,
+ * so a cache whose last object comes and goes (a reply object per IPC
+ * call) does not free, re-zero and re-take a frame every time.
+ * heap_trim() gives them back.
+ */
+#define PAGE_POOL_MAX 8
+static void *page_pool[PAGE_POOL_MAX];
+static unsigned pool_count;
+static spinlock_t pool_lock = SPINLOCK_INIT("heap pages");      /* a leaf */
+
 static void *page_alloc(void *ctx)
 {
 	uint64_t pa;
+	void *page = NULL;
 
 	(void)ctx;
-	return pmm_alloc(&pa) < 0 ? NULL : phys_to_virt(pa);
+	spin_lock(&pool_lock);
+	if (pool_count)
+		page = page_pool[--pool_count];
+	spin_unlock(&pool_lock);
+	if (!page && pmm_alloc(&pa) == 0)
+		page = phys_to_virt(pa);
+	return page;
 }
 
 static void page_free(void *ctx, void *page)
 {
 	(void)ctx;
-	pmm_free(virt_to_phys_direct(page));
+	spin_lock(&pool_lock);
+	bool kept = pool_count < PAGE_POOL_MAX;
+	if (kept)
+		page_pool[pool_count++] = page;
+	spin_unlock(&pool_lock);
+	if (!kept)
+		pmm_free(virt_to_phys_direct(page));
+}
+
+void heap_trim(void)
+{
+	spin_lock(&pool_lock);
+	while (pool_count)
+		pmm_free(virt_to_phys_direct(page_pool[--pool_count]));
+	spin_unlock(&pool_lock);
 }
 
 static const slab_page_source_t frame_source = { page_alloc, page_free, NULL };

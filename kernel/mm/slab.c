@@ -11,9 +11,9 @@ struct slab {
 	uint64_t magic;
 	slab_cache_t *cache;
 	slab_t *next, *prev;
-	void *free_list;
+	void *free_list;                /* objects freed since the slab was made */
 	uint32_t in_use;
-	uint32_t pad;
+	uint32_t fresh;                 /* objects [fresh, per_slab) never handed out */
 	uint64_t used[SLAB_MAX_OBJECTS / 64];   /* bit set: object handed out */
 };
 
@@ -68,12 +68,8 @@ static slab_t *slab_create(slab_cache_t *c)
 
 	if (!s)
 		return NULL;
+	/* Objects are carved out lazily (see `fresh`): making a slab is O(1). */
 	*s = (slab_t){ .magic = SLAB_MAGIC, .cache = c };
-	for (uint32_t i = c->per_slab; i-- > 0;) {
-		void **obj = object_at(c, s, i);
-		*obj = s->free_list;
-		s->free_list = obj;
-	}
 	c->pages++;
 	return s;
 }
@@ -89,9 +85,15 @@ void *slab_alloc(slab_cache_t *c)
 		list_push(&c->partial, s);
 	}
 	void **obj = s->free_list;
-	uint32_t i = (uint32_t)(((char *)obj - (char *)s - c->first_offset) / c->object_size);
+	uint32_t i;
 
-	s->free_list = *obj;
+	if (obj) {
+		i = (uint32_t)(((char *)obj - (char *)s - c->first_offset) / c->object_size);
+		s->free_list = *obj;
+	} else {
+		i = s->fresh++;
+		obj = object_at(c, s, i);
+	}
 	s->used[i / 64] |= 1ull << (i % 64);
 	s->in_use++;
 	c->objects_in_use++;

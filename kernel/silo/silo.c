@@ -17,6 +17,7 @@
 #include <kernel/ipc.h>
 #include <kernel/elf.h>
 #include <kernel/format.h>
+#include <kernel/heap.h>
 #include <kernel/pmm.h>
 #include <kernel/printk.h>
 #include <kernel/silo.h>
@@ -350,6 +351,7 @@ int silo_start_all(const mb2_info_t *mb)
 {
 	int started = 0;
 
+	heap_trim();
 	frames_before = pmm_free_frames();
 	for (uint32_t i = 0; i < mb->module_count && i < SILO_MAX; i++) {
 		silo_t *s = &silos[silo_count];
@@ -575,6 +577,7 @@ static bool silo_report(const silo_t *s)
  */
 static bool memory_all_back(void)
 {
+	heap_trim();
 	uint64_t after = pmm_free_frames() + KSTACK_SIZE / FRAME_SIZE;
 	int threads = thread_count_in_use();
 

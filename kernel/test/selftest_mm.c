@@ -110,6 +110,7 @@ void selftest_heap(tap_t *t)
 		tap_check(t, heap_class_ok(size, objs),
 			  "heap: %d objects of %zu bytes zeroed, aligned, disjoint",
 			  HEAP_OBJECTS, size);
+	heap_trim();
 	tap_check(t, pmm_free_frames() == before,
 		  "heap: every slab page returned (free frames %llu, before %llu)",
 		  (unsigned long long)pmm_free_frames(), (unsigned long long)before);

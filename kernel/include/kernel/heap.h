@@ -16,4 +16,8 @@ void heap_cache_init(slab_cache_t *cache, const char *name, size_t object_size);
 void *kmalloc(size_t size);
 void kfree(void *p);
 
+/* Returns the few free slab pages the heap keeps back to the frame
+ * allocator (before counting free frames, for example). */
+void heap_trim(void);
+
 #endif

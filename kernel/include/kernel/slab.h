@@ -2,7 +2,8 @@
  * Slab caches: fixed-size objects carved out of 4 KiB pages.
  *
  * Each slab is one page whose head holds a slab_t header; the rest is an
- * array of objects. A free object links to the next through its first word;
+ * array of objects, handed out in order the first time round (so a new
+ * slab costs O(1)); a freed object links to the next through its first word;
  * a per-slab bitmap records which objects are handed out, so a double or
  * foreign free is caught instead of corrupting the free list. A slab whose
  * last object is freed goes back to the page source. Portable: pages come
