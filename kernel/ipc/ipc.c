@@ -27,6 +27,10 @@ spinlock_t ipc_lock = SPINLOCK_INIT("ipc");
 cap_mdb_t cap_mdb;
 
 static slab_cache_t reply_cache;
+static reply_t *reply_spares[16];       /* freed reply objects kept for reuse */
+static unsigned reply_spare_count;
+
+static void reply_release(reply_t *r);
 static kobj_t silo_events_obj = { .type = SL_CAP_SILO_EVENTS, .refs = 1 };
 static endpoint_t *events_ep;
 static bool fastpath_on = true;
@@ -108,7 +112,7 @@ static void obj_destroy(kobj_t *o)
 			r->caller->ipc_reply = NULL;
 			ipc_complete(r->caller, SL_EDEAD);
 		}
-		slab_free(&reply_cache, r);
+		reply_release(r);
 		return;
 	}
 	default:
@@ -144,6 +148,25 @@ static void endpoint_init(endpoint_t *ep)
 {
 	waitq_init(&ep->senders, "ep.send", &ipc_lock);
 	waitq_init(&ep->receivers, "ep.recv", &ipc_lock);
+}
+
+/* A call needs a reply object every time; keeping a few freed ones spares
+ * the slab allocator a round trip per call. */
+static reply_t *reply_new(void)
+{
+	reply_t *r = reply_spare_count ? reply_spares[--reply_spare_count] : slab_alloc(&reply_cache);
+
+	if (r)
+		*r = (reply_t){ .hdr = { .type = SL_CAP_REPLY } };
+	return r;
+}
+
+static void reply_release(reply_t *r)
+{
+	if (reply_spare_count < sizeof reply_spares / sizeof reply_spares[0])
+		reply_spares[reply_spare_count++] = r;
+	else
+		slab_free(&reply_cache, r);
 }
 
 void ipc_init(void)
@@ -227,7 +250,7 @@ static bool attach_reply(thread_t *caller, thread_t *receiver, uint64_t spec)
 
 	if (cap_insert_root(cs_of(receiver), SL_SPEC_REPLY_SLOT(spec), r, SL_CAP_REPLY, rights, 0) < 0) {
 		caller->ipc_reply = NULL;
-		slab_free(&reply_cache, r);
+		reply_release(r);
 		return false;
 	}
 	r->caller = caller;
@@ -243,7 +266,7 @@ static void ipc_abandon(thread_t *self)
 		if (self->ipc_reply->caller == self)
 			self->ipc_reply->caller = NULL;         /* the server's cap lives on */
 		else
-			slab_free(&reply_cache, self->ipc_reply);       /* never delivered */
+			reply_release(self->ipc_reply);       /* never delivered */
 		self->ipc_reply = NULL;
 	}
 	self->ipc_state = IPC_IDLE;
@@ -342,10 +365,9 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 	if (!block && !a->ep->receivers.list.head)
 		return SL_EWOULDBLOCK;
 	if (call) {             /* the only allocation: before anything changes */
-		self->ipc_reply = slab_alloc(&reply_cache);
+		self->ipc_reply = reply_new();
 		if (!self->ipc_reply)
 			return SL_ENOMEM;
-		*self->ipc_reply = (reply_t){ .hdr = { .type = SL_CAP_REPLY } };
 	}
 	self->ipc_spec = f->rbx;
 	self->ipc_grant = a->grant;
@@ -593,12 +615,14 @@ void ipc_post_silo_event(const uint64_t words[5])
 	spin_unlock(&ipc_lock);
 }
 
-void ipc_events_release(void)
+void ipc_release_all(void)
 {
 	spin_lock(&ipc_lock);
 	if (events_ep)
 		obj_put(events_ep, SL_CAP_ENDPOINT);
 	events_ep = NULL;
+	while (reply_spare_count)
+		slab_free(&reply_cache, reply_spares[--reply_spare_count]);
 	spin_unlock(&ipc_lock);
 }
 

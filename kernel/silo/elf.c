@@ -61,10 +61,12 @@ static int check_no_overlap(const elf_image_t *img, const char **why)
 	for (unsigned i = 0; i < img->count; i++) {
 		for (unsigned j = i + 1; j < img->count; j++) {
 			const elf_segment_t *a = &img->segments[i], *b = &img->segments[j];
-			uint64_t a_end = (a->vaddr + a->memsz + PAGE - 1) & ~(PAGE - 1);
-			uint64_t b_end = (b->vaddr + b->memsz + PAGE - 1) & ~(PAGE - 1);
+			/* In page numbers, last page included: nothing can wrap, as
+			 * check_segment keeps vaddr + memsz within the user range. */
+			uint64_t a_last = (a->vaddr + a->memsz - 1) / PAGE;
+			uint64_t b_last = (b->vaddr + b->memsz - 1) / PAGE;
 
-			if (a->vaddr < b_end && b->vaddr < a_end)
+			if (a->vaddr / PAGE <= b_last && b->vaddr / PAGE <= a_last)
 				return fail(why, "segments share a page");
 		}
 	}

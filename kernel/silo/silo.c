@@ -595,7 +595,7 @@ static void report_and_power_off(void)
 {
 	int ok = 0;
 
-	ipc_events_release();
+	ipc_release_all();
 	for (int i = 0; i < silo_count; i++)
 		ok += silo_report(&silos[i]);
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);

@@ -75,8 +75,9 @@ int ipc_setup_client(struct silo *client, struct silo *server);
 /* Called when a silo has ended: a message to the bound events endpoint. */
 void ipc_post_silo_event(const uint64_t words[5]);
 
-/* Drops the kernel's hold on the events endpoint (at shutdown). */
-void ipc_events_release(void);
+/* At shutdown: drops the kernel's hold on the events endpoint and frees
+ * the spare reply objects, so every frame can be counted back. */
+void ipc_release_all(void);
 
 uint64_t ipc_fastpath_count(void);
 void ipc_set_fastpath(bool on);
