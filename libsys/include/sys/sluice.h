@@ -38,15 +38,8 @@ static inline uint64_t sl_rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* libc subset */
-void *memcpy(void *dst, const void *src, size_t n);
-void *memmove(void *dst, const void *src, size_t n);
-void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
-int strncmp(const char *a, const char *b, size_t n);
-char *strchr(const char *s, int c);
+/* libc subset (also declared by <string.h>) */
+#include <string.h>
 long strtol_simple(const char *s);  /* decimal, optional '-'; stops at a non-digit */
 
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

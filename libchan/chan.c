@@ -1,0 +1,288 @@
+/*
+ * libchan: every call is one IPC call to chanserv, on the handle's own
+ * capability (or the boot capability for create and lookup). Handles that
+ * come back arrive as capabilities in slots this library picks.
+ */
+#include <chan.h>
+#include <sys/ipc.h>
+#include <sys/sluice.h>
+
+#define SLOT_FIRST 64                   /* below: left to the program */
+#define SLOT_COUNT SL_CSPACE_DEFAULT
+
+static uint64_t used[SLOT_COUNT / 64];  /* slots handed out, lock-free */
+
+static chan_t slot_alloc(void)
+{
+	for (unsigned w = SLOT_FIRST / 64; w < SLOT_COUNT / 64; w++) {
+		uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
+
+		while (~old) {
+			uint64_t bit = 1ull << __builtin_ctzll(~old);
+			if (__atomic_compare_exchange_n(&used[w], &old, old | bit, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				return w * 64 + (unsigned)__builtin_ctzll(bit);
+		}
+	}
+	return 0;
+}
+
+static void slot_free(chan_t s)
+{
+	if (s >= SLOT_FIRST && s < SLOT_COUNT)
+		__atomic_fetch_and(&used[s / 64], ~(1ull << (s % 64)), __ATOMIC_RELEASE);
+}
+
+/* Drops a handle capability we hold and its slot. */
+static void slot_release(chan_t s)
+{
+	sl_cap_delete(s);
+	slot_free(s);
+}
+
+/* A kernel error means the request never reached chanserv. */
+static int ipc_error(long err)
+{
+	return err == SL_ECAP || err == SL_EINVAL ? CHAN_EBADHANDLE : CHAN_EIPC;
+}
+
+/*
+ * One request: op on capability cap, words in/out through m, up to two
+ * handles back into *got (slots picked here, 0 where none came).
+ */
+static int request(unsigned cap, unsigned op, sl_msg_t *m, unsigned ncaps_out, chan_t got[2])
+{
+	chan_t in[2] = { 0, 0 };
+
+	if (got)
+		got[0] = got[1] = 0;
+	for (unsigned i = 0; i < 2 && got; i++)
+		if (!(in[i] = slot_alloc()))
+			goto out_of_slots;
+	m->tag = SL_TAG_CAPS(SL_TAG(op, 8, ncaps_out), SL_TAG_CAP_SLOT(m->tag, 0), 0);
+	m->spec = SL_SPEC(0, 0, in[0], in[1]);
+	long r = sl_call(cap, m);
+	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(m->tag);
+	for (unsigned i = 0; i < 2 && got; i++) {
+		got[i] = r == 0 && (m->tag & SL_TAG_MOVED(i)) ? in[i] : 0;
+		if (!got[i])
+			slot_free(in[i]);
+	}
+	return status;
+out_of_slots:
+	slot_free(in[0]);
+	return CHAN_ENOSPC;
+}
+
+static void msg_to_words(const chan_msg_t *msg, sl_msg_t *m)
+{
+	memcpy(m->w, msg, sizeof *msg);
+}
+
+int chan_create(size_t capacity, chan_t *tx, chan_t *rx)
+{
+	sl_msg_t m = { .w = { capacity } };
+	chan_t got[2];
+	int r = request(SL_SLOT_SERVER, CS_OP_CREATE, &m, 0, got);
+
+	if (r == CHAN_OK && (!got[0] || !got[1]))
+		r = CHAN_EIPC;
+	if (r != CHAN_OK) {
+		for (int i = 0; i < 2; i++)
+			if (got[i])
+				slot_release(got[i]);
+		return r;
+	}
+	*tx = got[0];
+	*rx = got[1];
+	return CHAN_OK;
+}
+
+/* Requests that return one new handle. */
+static int new_handle(unsigned cap, unsigned op, sl_msg_t *m, chan_t *h)
+{
+	chan_t got[2];
+	int r = request(cap, op, m, 0, got);
+
+	if (got[1])
+		slot_release(got[1]);
+	if (r == CHAN_OK && !got[0])
+		r = CHAN_EIPC;
+	if (r != CHAN_OK) {
+		if (got[0])
+			slot_release(got[0]);
+		return r;
+	}
+	*h = got[0];
+	return CHAN_OK;
+}
+
+int chan_create_sync(size_t capacity, chan_t *h)
+{
+	sl_msg_t m = { .w = { capacity } };
+
+	return new_handle(SL_SLOT_SERVER, CS_OP_CREATE_SYNC, &m, h);
+}
+
+static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
+{
+	sl_msg_t m = { .tag = SL_TAG_CAPS(0, carried, 0) };
+
+	if (!h)
+		return CHAN_EBADHANDLE;
+	msg_to_words(msg, &m);
+	int r = request(h, op, &m, carried ? 1 : 0, NULL);
+	if (r == CHAN_OK && carried)
+		slot_release(carried);          /* it lives on with the receiver */
+	return r;
+}
+
+int chan_send(chan_t h, const chan_msg_t *msg)
+{
+	return send_op(h, CS_OP_SEND, msg, 0);
+}
+
+int chan_try_send(chan_t h, const chan_msg_t *msg)
+{
+	return send_op(h, CS_OP_TRY_SEND, msg, 0);
+}
+
+int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
+{
+	if (!h || h == tx)
+		return h ? CHAN_EINVAL : CHAN_EBADHANDLE;
+	return send_op(tx, CS_OP_SEND, msg, h);
+}
+
+static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
+{
+	sl_msg_t m = { 0 };
+	chan_t got[2];
+
+	if (!h)
+		return CHAN_EBADHANDLE;
+	int r = request(h, op, &m, 0, got);
+	if (got[1])
+		slot_release(got[1]);
+	if (r == CHAN_OK)
+		memcpy(msg, m.w, sizeof *msg);
+	if (handle)
+		*handle = got[0];
+	else if (got[0])
+		chan_close(got[0]);             /* nobody asked for it: close, not leak */
+	return r;
+}
+
+int chan_recv(chan_t h, chan_msg_t *msg)
+{
+	return recv_op(h, CS_OP_RECV, msg, NULL);
+}
+
+int chan_try_recv(chan_t h, chan_msg_t *msg)
+{
+	return recv_op(h, CS_OP_TRY_RECV, msg, NULL);
+}
+
+int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)
+{
+	*h = 0;
+	return recv_op(rx, CS_OP_RECV, msg, h);
+}
+
+static int simple_op(chan_t h, unsigned op, sl_msg_t *m)
+{
+	return h ? request(h, op, m, 0, NULL) : CHAN_EBADHANDLE;
+}
+
+int chan_clone(chan_t h, chan_t *h2)
+{
+	sl_msg_t m = { 0 };
+
+	return h ? new_handle(h, CS_OP_CLONE, &m, h2) : CHAN_EBADHANDLE;
+}
+
+int chan_receiver(chan_t tx, chan_t *rx)
+{
+	sl_msg_t m = { 0 };
+
+	return tx ? new_handle(tx, CS_OP_RECEIVER, &m, rx) : CHAN_EBADHANDLE;
+}
+
+int chan_sender(chan_t rx, chan_t *tx)
+{
+	sl_msg_t m = { 0 };
+
+	return rx ? new_handle(rx, CS_OP_SENDER, &m, tx) : CHAN_EBADHANDLE;
+}
+
+int chan_close(chan_t h)
+{
+	sl_msg_t m = { 0 };
+	int r = simple_op(h, CS_OP_CLOSE, &m);
+
+	if (h)
+		slot_release(h);                /* stale or not, the capability goes */
+	return r;
+}
+
+int chan_info(chan_t h, chan_info_t *info)
+{
+	sl_msg_t m = { 0 };
+	int r = simple_op(h, CS_OP_INFO, &m);
+
+	if (r == CHAN_OK)
+		memcpy(info, m.w, sizeof *info);
+	return r;
+}
+
+int chan_destroy(chan_t h)
+{
+	sl_msg_t m = { 0 };
+
+	return simple_op(h, CS_OP_DESTROY, &m);
+}
+
+static int name_words(const char *name, sl_msg_t *m)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > CHAN_NAME_MAX)
+		return CHAN_EINVAL;
+	memcpy(m->w, name, n + 1);
+	return CHAN_OK;
+}
+
+int chan_publish(const char *name, chan_t h)
+{
+	sl_msg_t m = { 0 };
+	int r = name_words(name, &m);
+
+	return r != CHAN_OK ? r : simple_op(h, CS_OP_PUBLISH, &m);
+}
+
+int chan_lookup(const char *name, chan_t *h)
+{
+	sl_msg_t m = { 0 };
+	int r = name_words(name, &m);
+
+	return r != CHAN_OK ? r : new_handle(SL_SLOT_SERVER, CS_OP_LOOKUP, &m, h);
+}
+
+const char *chan_strerror(int err)
+{
+	static const char *const names[CHAN_ERROR_COUNT] = {
+		[0] = "success",
+		[-CHAN_EWOULDBLOCK] = "would block",
+		[-CHAN_EDISCONNECTED] = "disconnected",
+		[-CHAN_EBADHANDLE] = "bad handle",
+		[-CHAN_EPERM] = "not permitted",
+		[-CHAN_ENOSPC] = "quota exceeded",
+		[-CHAN_EINVAL] = "invalid argument",
+		[-CHAN_ENOENT] = "no such name",
+		[-CHAN_EEXIST] = "name taken",
+		[-CHAN_ENOMEM] = "chanserv out of memory",
+		[-CHAN_EIPC] = "chanserv unreachable",
+	};
+
+	return err <= 0 && err > -CHAN_ERROR_COUNT ? names[-err] : "unknown error";
+}

@@ -1,0 +1,301 @@
+/*
+ * chansem ROLE: the channel rules across silos.
+ *
+ *   dc-a, dc-b        disconnect (drain, then CHAN_EDISCONNECTED) and
+ *                     reconnect in both directions, a handle passed back
+ *   ds-owner, ds-send, ds-recv
+ *                     destroy wakes blocked senders and receivers
+ *   relay-a, relay-b, relay-c
+ *                     a receive handle passed along three silos
+ *   kill-victim, kill-peer
+ *                     a silo killed inside a blocked send: the peer sees
+ *                     CHAN_EDISCONNECTED after draining
+ *   quota, pingpong-a, pingpong-b
+ *                     per-silo quotas give CHAN_ENOSPC; the pair is untouched
+ */
+#include "common.h"
+
+/* ---------------------------------------------------------- disconnect */
+
+static int dc_a(void)
+{
+	chan_t tx, rx, ctl, tx2, rx3;
+	chan_msg_t m;
+
+	check(chan_create(4, &tx, &rx) == 0 && chan_create_sync(4, &ctl) == 0, "create", 0);
+	check(chan_publish("dc.rx", rx) == 0 && chan_publish("dc.ctl", ctl) == 0, "publish", 0);
+	for (uint64_t i = 0; i < 3; i++) {
+		m = make_msg(1, i, 0);
+		chan_send(tx, &m);
+	}
+	chan_close(tx);                         /* the only sender: B drains, then disconnects */
+	check(chan_recv_handle(ctl, &m, &tx2) == 0 && tx2 != 0, "got B's new send handle", (long)tx2);
+	m = make_msg(2, 42, 0);
+	check(chan_send(tx2, &m) == 0, "send on the handle B made and passed", 0);
+	chan_close(rx);                         /* our receive handle */
+	check(chan_recv(ctl, &m) == 0 && m.type == 9, "B closed its receive handle", (long)m.type);
+	m = make_msg(3, 0, 0);
+	check(chan_send(tx2, &m) == CHAN_EDISCONNECTED, "no receivers left: send is CHAN_EDISCONNECTED", 0);
+	check(chan_receiver(tx2, &rx3) == 0, "chan_receiver reconnects", 0);
+	check(chan_send(tx2, &m) == 0 && chan_recv(rx3, &m) == 0 && m.type == 3, "and messages flow again", (long)m.type);
+	chan_info_t info;
+	check(chan_info(rx3, &info) == 0 && info.state == CHAN_STATE_CONNECTED && info.senders == 1 &&
+	      info.receivers == 1, "info: connected, one of each", (long)info.state);
+	m = make_msg(10, 0, 0);
+	chan_send(ctl, &m);                     /* tell B we are done */
+	sl_sleep_ms(50);
+	return tap_done("chansem dc-a");
+}
+
+static int dc_b(void)
+{
+	chan_t rx, ctl, tx2;
+	chan_msg_t m;
+	long bad = 0;
+	int r;
+
+	check(lookup_wait("dc.rx", &rx) == 0 && lookup_wait("dc.ctl", &ctl) == 0, "look up", 0);
+	for (uint64_t i = 0; i < 3; i++) {
+		r = chan_recv(rx, &m);
+		bad += r != 0 || msg_word(&m, 0) != i || m.sender == 0xdeadbeef;
+	}
+	check(bad == 0, "the 3 queued messages drain in order, stamped", bad);
+	check(chan_recv(rx, &m) == CHAN_EDISCONNECTED, "then CHAN_EDISCONNECTED", 0);
+	check(chan_sender(rx, &tx2) == 0, "chan_sender reconnects", 0);
+	m = make_msg(7, 0, 0);
+	check(chan_send_handle(ctl, &m, tx2) == 0, "pass the new send handle to A", 0);
+	check(chan_send(tx2, &m) == CHAN_EBADHANDLE, "the passed handle is no longer ours", 0);
+	check(chan_recv(rx, &m) == 0 && msg_word(&m, 0) == 42, "A's message over it arrives", (long)msg_word(&m, 0));
+	chan_close(rx);
+	m = make_msg(9, 0, 0);
+	chan_send(ctl, &m);
+	do
+		r = chan_recv(ctl, &m);
+	while (r == 0 && m.type != 10);         /* our own messages come back too: skip them */
+	return tap_done("chansem dc-b");
+}
+
+/* ------------------------------------------------------------- destroy */
+
+static volatile int results[4];
+
+static int blocked_send(void *arg)
+{
+	chan_t h = (chan_t)(long)arg;
+	chan_msg_t m = make_msg(1, 0, 0);
+
+	return chan_send(h, &m);
+}
+
+static int blocked_recv(void *arg)
+{
+	chan_msg_t m;
+
+	return chan_recv((chan_t)(long)arg, &m);
+}
+
+static int run_blocked(const char *name, int (*fn)(void *), bool fill)
+{
+	chan_t h;
+	chan_msg_t m = make_msg(1, 0, 0);
+	int tids[2], code, dis = 0;
+
+	check(lookup_wait(name, &h) == 0, "look up", 0);
+	if (fill)
+		chan_send(h, &m);               /* capacity 1: now full */
+	for (int i = 0; i < 2; i++)
+		tids[i] = sl_thread_create(fn, (void *)(long)h);
+	for (int i = 0; i < 2; i++)
+		dis += sl_thread_join(tids[i], &code) == 0 && code == CHAN_EDISCONNECTED;
+	check(dis == 2, "both blocked threads woke with CHAN_EDISCONNECTED", dis);
+	check(chan_send(h, &m) == CHAN_EDISCONNECTED && chan_recv(h, &m) == CHAN_EDISCONNECTED,
+	      "the destroyed channel refuses everything", 0);
+	check(chan_close(h) == 0, "its handle still closes", 0);
+	return tap_done(fill ? "chansem ds-send" : "chansem ds-recv");
+}
+
+static int ds_owner(void)
+{
+	chan_t full, empty, h;
+
+	check(chan_create_sync(1, &full) == 0 && chan_create_sync(1, &empty) == 0, "create", 0);
+	check(chan_publish("ds.full", full) == 0 && chan_publish("ds.empty", empty) == 0, "publish", 0);
+	sl_sleep_ms(400);                       /* the others block meanwhile */
+	check(chan_destroy(full) == 0 && chan_destroy(empty) == 0, "destroy both", 0);
+	check(chan_lookup("ds.full", &h) == CHAN_ENOENT, "the names are gone", 0);
+	chan_info_t info;
+	check(chan_info(full, &info) == 0 && info.state == CHAN_STATE_DESTROYED, "info says destroyed", (long)info.state);
+	return tap_done("chansem ds-owner");
+}
+
+/* --------------------------------------------------------------- relay */
+
+/* Waits until the peer has taken what we queued on tx: leaving earlier
+ * would close our handles and discard the message, handle and all. */
+static void wait_drained(chan_t tx)
+{
+	chan_info_t info;
+
+	while (chan_info(tx, &info) == 0 && info.length > 0)
+		sl_sleep_ms(10);
+}
+
+static int relay(char who)
+{
+	chan_t in, out, h;
+	chan_msg_t m = make_msg(0, 0, 0);
+
+	if (who == 'a') {
+		chan_t tx, rx, r1;
+		check(chan_create(4, &tx, &rx) == 0 && chan_create(1, &out, &r1) == 0, "create", 0);
+		check(chan_publish("relay.1", r1) == 0, "publish", 0);
+		check(chan_send_handle(out, &m, rx) == 0, "send the receive handle to B", 0);
+		m = make_msg(5, 555, 0);
+		check(chan_send(tx, &m) == 0, "send on the channel whose receiver travels", 0);
+		wait_drained(out);
+		wait_drained(tx);
+		return tap_done("chansem relay-a");
+	}
+	if (who == 'b') {
+		chan_t r2;
+		check(lookup_wait("relay.1", &in) == 0, "look up", 0);
+		check(chan_create(1, &out, &r2) == 0 && chan_publish("relay.2", r2) == 0, "create, publish", 0);
+		check(chan_recv_handle(in, &m, &h) == 0 && h && (m.flags & CHAN_MSG_FLAG_HANDLE), "got the handle from A", (long)h);
+		check(chan_send_handle(out, &m, h) == 0, "pass it on to C", 0);
+		check(chan_recv(h, &m) == CHAN_EBADHANDLE, "it is no longer ours", 0);
+		wait_drained(out);
+		return tap_done("chansem relay-b");
+	}
+	check(lookup_wait("relay.2", &in) == 0, "look up", 0);
+	check(chan_recv_handle(in, &m, &h) == 0 && h, "got the handle from B", (long)h);
+	check(chan_recv(h, &m) == 0 && msg_word(&m, 0) == 555 && m.sender == 2,
+	      "A's message arrives at C, stamped with A's id", (long)m.sender);
+	chan_info_t info;
+	check(chan_info(h, &info) == 0 && info.rights == CHAN_RIGHT_RECV, "it is a receive handle", (long)info.rights);
+	return tap_done("chansem relay-c");
+}
+
+/* ---------------------------------------------------------------- kill */
+
+static volatile int *volatile nowhere = (int *)8;
+
+static int fault_later(void *arg)
+{
+	(void)arg;
+	sl_sleep_ms(150);
+	*nowhere = 1;
+	return 0;
+}
+
+static int kill_victim(void)
+{
+	chan_t tx;
+	chan_msg_t m = make_msg(1, 0, 0);
+
+	check(lookup_wait("kill.tx", &tx) == 0, "look up", 0);
+	sl_thread_create(fault_later, NULL);
+	for (uint64_t i = 0; i < 100; i++) {    /* capacity 2: the third send blocks */
+		m = make_msg(1, i, 0);
+		printf("kill-victim: sending %llu\n", (unsigned long long)i);
+		chan_send(tx, &m);
+	}
+	return 1;                               /* not reached: the fault comes first */
+}
+
+static int kill_peer(void)
+{
+	chan_t tx, rx;
+	chan_msg_t m;
+	int r, got = 0;
+
+	check(chan_create(2, &tx, &rx) == 0 && chan_publish("kill.tx", tx) == 0, "create, publish", 0);
+	sl_sleep_ms(100);                       /* the victim has its own send handle now */
+	chan_close(tx);
+	sl_sleep_ms(300);                       /* it blocks in its third send, then dies */
+	while ((r = chan_recv(rx, &m)) == 0)
+		got++;
+	check(got == 2 && r == CHAN_EDISCONNECTED,
+	      "after the sender died: the 2 queued messages, then CHAN_EDISCONNECTED", got);
+	return tap_done("chansem kill-peer");
+}
+
+/* --------------------------------------------------------------- quota */
+
+static int quota(void)
+{
+	chan_t tx, rx, h, c1, c2, c3;
+	int r;
+
+	/* started with chan.handles=4 chan.pending=1 chan.channels=2 */
+	check(chan_create(1, &tx, &rx) == 0, "first channel", 0);
+	check(chan_create_sync(1, &h) == 0, "second channel", 0);
+	r = chan_create_sync(1, &c1);
+	check(r == CHAN_ENOSPC, "third channel: CHAN_ENOSPC", r);
+	check(chan_clone(h, &c2) == 0, "fourth handle", 0);
+	r = chan_clone(h, &c3);
+	check(r == CHAN_ENOSPC, "fifth handle: CHAN_ENOSPC", r);
+	int tid = sl_thread_create(blocked_recv, (void *)(long)rx);
+	sl_sleep_ms(50);                        /* it waits: our one pending operation */
+	chan_msg_t m;
+	r = chan_recv(h, &m);
+	check(r == CHAN_ENOSPC, "a second waiting receive: CHAN_ENOSPC", r);
+	chan_close(c2);
+	check(chan_clone(h, &c3) == 0, "after a close, a handle fits again", 0);
+	m = make_msg(4, 0, 0);
+	chan_send(tx, &m);
+	int code;
+	check(sl_thread_join(tid, &code) == 0 && code == 0, "the waiting receive completed", code);
+	return tap_done("chansem quota");
+}
+
+static int pingpong(char who, long n)
+{
+	chan_t a, b;
+	chan_msg_t m;
+	long bad = 0;
+
+	if (who == 'a') {
+		chan_t arx, btx;
+		check(chan_create(1, &a, &arx) == 0 && chan_publish("pp.a", arx) == 0, "create", 0);
+		check(lookup_wait("pp.b", &btx) == 0, "look up", 0);
+		for (long i = 0; i < n; i++) {
+			m = make_msg(1, (uint64_t)i, 0);
+			chan_send(a, &m);
+			bad += chan_recv(btx, &m) != 0 || msg_word(&m, 0) != (uint64_t)i + 1;
+		}
+		check(bad == 0, "every ping answered", bad);
+		return tap_done("chansem pingpong-a");
+	}
+	chan_t brx;
+	check(chan_create(1, &b, &brx) == 0 && chan_publish("pp.b", brx) == 0, "create", 0);
+	check(lookup_wait("pp.a", &a) == 0, "look up", 0);
+	for (long i = 0; i < n; i++) {
+		bad += chan_recv(a, &m) != 0;
+		m = make_msg(1, msg_word(&m, 0) + 1, 0);
+		chan_send(b, &m);
+	}
+	check(bad == 0, "every ping received", bad);
+	sl_sleep_ms(50);
+	return tap_done("chansem pingpong-b");
+}
+
+int main(int argc, char **argv)
+{
+	const char *r = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(r, "dc-a")) return dc_a();
+	if (!strcmp(r, "dc-b")) return dc_b();
+	if (!strcmp(r, "ds-owner")) return ds_owner();
+	if (!strcmp(r, "ds-send")) return run_blocked("ds.full", blocked_send, true);
+	if (!strcmp(r, "ds-recv")) return run_blocked("ds.empty", blocked_recv, false);
+	if (!strcmp(r, "relay-a")) return relay('a');
+	if (!strcmp(r, "relay-b")) return relay('b');
+	if (!strcmp(r, "relay-c")) return relay('c');
+	if (!strcmp(r, "kill-victim")) return kill_victim();
+	if (!strcmp(r, "kill-peer")) return kill_peer();
+	if (!strcmp(r, "quota")) return quota();
+	if (!strcmp(r, "pingpong-a")) return pingpong('a', argc > 2 ? strtol_simple(argv[2]) : 1000);
+	if (!strcmp(r, "pingpong-b")) return pingpong('b', argc > 2 ? strtol_simple(argv[2]) : 1000);
+	printf("chansem: unknown role '%s'\n", r);
+	return 2;
+}
