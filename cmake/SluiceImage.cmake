@@ -15,28 +15,12 @@
 #   failed, the log holds every EXPECT line and no FORBID line: it shows
 #   the runner can fail, and checks what a failing run reports.
 
-# sluice_add_silo(NAME SOURCES src...)
-#   Builds the silo ELF ${CMAKE_BINARY_DIR}/silos/NAME against the runtime.
-#   A silo target can be named in MODULES below.
-
-set(SLUICE_SILO_FLAGS
-  -ffreestanding -fno-pie -fno-pic -fcf-protection=none -fno-stack-protector
-  -mgeneral-regs-only -fno-builtin -fno-tree-loop-distribute-patterns
-  -std=gnu11 -O2 -g -Wall -Wextra -Werror)
+# sluice_add_silo comes from SluiceSilo.cmake, shared with the installed SDK.
 set(SLUICE_SILO_LINKER_SCRIPT ${CMAKE_SOURCE_DIR}/libsys/silo.ld)
-
-function(sluice_add_silo name)
-  cmake_parse_arguments(A "" "" "SOURCES" ${ARGN})
-  add_executable(${name} ${A_SOURCES})
-  target_compile_options(${name} PRIVATE ${SLUICE_SILO_FLAGS})
-  target_link_options(${name} PRIVATE
-    -nostdlib -static -no-pie -Wl,-T,${SLUICE_SILO_LINKER_SCRIPT}
-    -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none -Wl,-z,noexecstack)
-  target_link_libraries(${name} PRIVATE sluice_sys)
-  set_target_properties(${name} PROPERTIES
-    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/silos
-    LINK_DEPENDS ${SLUICE_SILO_LINKER_SCRIPT})
-endfunction()
+set(SLUICE_SYS_TARGET sluice_sys)
+set(SLUICE_CHAN_TARGET chan)
+set(SLUICE_SILO_OUTPUT_DIR ${CMAKE_BINARY_DIR}/silos)
+include(${CMAKE_CURRENT_LIST_DIR}/SluiceSilo.cmake)
 
 find_program(GRUB_MKRESCUE grub-mkrescue)
 find_program(QEMU_SYSTEM qemu-system-x86_64)

@@ -122,8 +122,6 @@ int cap_move(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst)
 
 	if (err < 0 || (err = cspace_prepare_empty(dst_cs, dst, &d)) < 0)
 		return err;
-	if (s == d)
-		return SL_OK;
 	*d = *s;
 	d->prev->next = d;
 	d->next->prev = d;
