@@ -1,91 +1,10 @@
 /*
- * The libc subset silos get. Formatting is the kernel's own engine
- * (kernel/lib/format.c), compiled into this library too.
+ * The libc subset silos get. Formatting and the string functions are the
+ * kernel's own (kernel/lib/format.c, kernel/lib/string.c), compiled into
+ * this library too.
  */
 #include <kernel/format.h>
 #include <sys/sluice.h>
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
-	if (d < s || d >= s + n)
-		return memcpy(dst, src, n);
-	while (n--)
-		d[n] = s[n];
-	return dst;
-}
-
-void *memset(void *dst, int c, size_t n)
-{
-	uint8_t *d = dst;
-
-	while (n--)
-		*d++ = (uint8_t)c;
-	return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const uint8_t *x = a, *y = b;
-
-	for (; n; n--, x++, y++)
-		if (*x != *y)
-			return *x - *y;
-	return 0;
-}
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-size_t strnlen(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return (unsigned char)*a - (unsigned char)*b;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-	for (; n; n--, a++, b++)
-		if (*a != *b || !*a)
-			return (unsigned char)*a - (unsigned char)*b;
-	return 0;
-}
-
-char *strchr(const char *s, int c)
-{
-	for (; *s; s++)
-		if (*s == (char)c)
-			return (char *)s;
-	return c == 0 ? (char *)s : NULL;
-}
 
 long strtol_simple(const char *s)
 {

@@ -78,3 +78,20 @@ int strncmp(const char *a, const char *b, size_t n)
 	}
 	return 0;
 }
+
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (; *s; s++)
+		if (*s == (char)c)
+			return (char *)s;
+	return c == 0 ? (char *)s : NULL;
+}

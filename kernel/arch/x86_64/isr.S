@@ -4,6 +4,7 @@
  * (0 when the CPU pushes none), the vector, then the general registers.
  */
 #include <arch/gdt.h>
+#include <arch/regs.h>
 
 	.text
 
@@ -33,41 +34,14 @@ isr_common:
 	testb $3, 24(%rsp)      /* CS of the interrupted code: from user mode? */
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:
+	push_gprs
 	cld
 	mov %rsp, %rdi
 	call trap_dispatch
 	.globl trap_return
 trap_return:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	pop_gprs
 	add $16, %rsp           /* vector and error code */
 	testb $3, 8(%rsp)       /* returning to user mode? */
 	jz 2f

@@ -12,6 +12,7 @@
  * user page is mapped in the last 64 GiB below the canonical hole.
  */
 #include <arch/gdt.h>
+#include <arch/regs.h>
 #include <arch/percpu.h>
 
 #define SYSCALL_VECTOR 256
@@ -29,41 +30,13 @@ syscall_entry:
 	pushq %rcx
 	pushq $0
 	pushq $SYSCALL_VECTOR
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_gprs
 	xorl %ebp, %ebp         /* backtraces stop at the user boundary */
 	movq %rsp, %rdi
 	sti
 	call syscall_dispatch
 	cli
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	pop_gprs
 	addq $16, %rsp          /* vector, error */
 	popq %rcx               /* user RIP */
 	addq $8, %rsp           /* CS */

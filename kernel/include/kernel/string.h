@@ -1,5 +1,6 @@
 /* The few C library string functions the kernel has (gcc may also emit
- * calls to memcpy, memmove, memset and memcmp on its own). */
+ * calls to memcpy, memmove, memset and memcmp on its own). The silo
+ * runtime is built from the same file (kernel/lib/string.c). */
 #ifndef KERNEL_STRING_H
 #define KERNEL_STRING_H
 
@@ -12,5 +13,7 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
+size_t strnlen(const char *s, size_t max);
+char *strchr(const char *s, int c);
 
 #endif
