@@ -12,9 +12,12 @@
 
 static uint64_t used[SLOT_COUNT / 64];  /* slots handed out, lock-free */
 
+/* A free slot of ours (below the size of our cspace), or 0. */
 static chan_t slot_alloc(void)
 {
-	for (unsigned w = SLOT_FIRST / 64; w < SLOT_COUNT / 64; w++) {
+	unsigned end = sl_bootinfo()->cspace_slots < SLOT_COUNT ? sl_bootinfo()->cspace_slots : SLOT_COUNT;
+
+	for (unsigned w = SLOT_FIRST / 64; w < end / 64; w++) {
 		uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
 
 		while (~old) {
