@@ -6,8 +6,9 @@
  * that names the handle record (CHAN_BADGE_HANDLE | generation | index),
  * so the badge says which handle, and a stale one is refused. Requests not
  * about a handle (create, lookup) go through the silo's boot capability
- * (SL_SLOT_SERVER, badge = silo id). The label is the operation; the reply's
- * label is 0 and its first data word the result (0 or a CHAN_E* code).
+ * (SL_SLOT_SERVER, badge = silo id). The label is the operation; the
+ * reply's label is the result (0 or a CHAN_E* code) and its 8 data words
+ * the results.
  * docs/chanserv.md describes every request.
  */
 #ifndef ABI_CHANSERV_H
@@ -65,8 +66,8 @@ typedef struct chan_info {
 	uint32_t rights;                /* this handle's: enum chan_rights */
 	uint32_t length;                /* messages queued */
 	uint32_t capacity;
-	uint32_t senders;               /* live handles that can send */
-	uint32_t receivers;             /* live handles that can receive */
+	uint32_t senders;               /* handles that can send, those riding in messages included */
+	uint32_t receivers;             /* handles that can receive, likewise */
 	uint32_t state;                 /* enum chan_state */
 	uint32_t reserved;
 } chan_info_t;
@@ -97,7 +98,7 @@ enum chanserv_op {
 	CS_OP_TRY_RECV = 6,
 	CS_OP_CLONE = 7,                /* handle -> cap: a new handle, same side */
 	CS_OP_CLOSE = 8,                /* handle */
-	CS_OP_INFO = 9,                 /* handle -> w1..w5: chan_info_t words */
+	CS_OP_INFO = 9,                 /* handle -> w0..w4: a chan_info_t */
 	CS_OP_RECEIVER = 10,            /* send handle -> cap: a new receive handle */
 	CS_OP_SENDER = 11,              /* receive handle -> cap: a new send handle */
 	CS_OP_DESTROY = 12,             /* sync handle */

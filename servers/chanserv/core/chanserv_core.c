@@ -101,6 +101,7 @@ static void handle_to_flight(cs_state_t *s, int32_t i)
 	silo_of(s, h->owner)->handles--;
 	h->state = CS_H_INFLIGHT;
 	h->owner = 0;
+	s->inflight++;
 }
 
 /* Gives an in-flight handle to silo under a new generation. */
@@ -112,6 +113,7 @@ static void handle_land(cs_state_t *s, int32_t i, uint16_t silo)
 	h->state = CS_H_LIVE;
 	h->owner = silo;
 	silo_of(s, silo)->handles++;
+	s->inflight--;
 }
 
 /* Gives an in-flight handle back to the silo that tried to send it: same
@@ -123,9 +125,11 @@ static void handle_return(cs_state_t *s, int32_t i, uint16_t silo)
 	h->state = CS_H_LIVE;
 	h->owner = silo;
 	silo_of(s, silo)->handles++;
+	s->inflight--;
 }
 
 static void check_channel(cs_state_t *s, int32_t chan, cs_out_t *out);
+static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
 
 /* Closes a record, live or in flight, with every effect on its channel. */
 static void handle_close(cs_state_t *s, int32_t i, cs_out_t *out)
@@ -135,6 +139,8 @@ static void handle_close(cs_state_t *s, int32_t i, cs_out_t *out)
 
 	if (h->state == CS_H_LIVE)
 		silo_of(s, h->owner)->handles--;
+	else
+		s->inflight--;
 	count_sides(&s->chans[chan], h->rights, -1);
 	*h = (cs_handle_t){ .gen = h->gen + 1, .state = CS_H_FREE, .chan = -1 };
 	check_channel(s, chan, out);
@@ -372,8 +378,10 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		reply_status(out, q->token, CHAN_ENOSPC);
 		return;
 	}
-	if (carried >= 0)
+	if (carried >= 0) {             /* given away: what we wait for on it ends */
+		cancel_ops_on(s, carried, out);
 		handle_to_flight(s, carried);
+	}
 	if (p >= 0) {                                   /* full: wait */
 		s->pending[p].is_send = true;
 		s->pending[p].token = q->token;
@@ -452,8 +460,9 @@ static void do_new_handle(cs_state_t *s, const cs_request_t *q, int32_t h, uint8
 	r->handles[r->nhandles++] = badge_of(s, n);
 }
 
-/* A handle closed by its owner: its own waiting operations end first. */
-static void do_close(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
+/* Ends the waiting operations made on handle h with CHAN_EBADHANDLE: h is
+ * being closed or given away. A send's carried handle goes back. */
+static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out)
 {
 	cs_chan_t *c = &s->chans[s->handles[h].chan];
 	int32_t *queues[2] = { &c->sendq, &c->recvq };
@@ -473,8 +482,17 @@ static void do_close(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *
 			pending_free(s, gone);
 		}
 	}
+}
+
+static void collect_cycles(cs_state_t *s, cs_out_t *out);
+
+/* A handle closed by its owner: its own waiting operations end first. */
+static void do_close(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
+{
+	cancel_ops_on(s, h, out);
 	reply_status(out, q->token, CHAN_OK);
 	handle_close(s, h, out);
+	collect_cycles(s, out);
 }
 
 static void do_info(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
@@ -617,34 +635,93 @@ void cs_request(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 	}
 }
 
-void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out)
+/* Unlinks every waiting operation of silo from its queue, with no other
+ * effect; returns how many went into dead[]. */
+static uint32_t unlink_silo_ops(cs_state_t *s, uint16_t silo, int32_t *dead)
 {
-	out->n = 0;
-	if (silo == 0 || silo >= CS_MAX_SILOS)
-		return;
-	/* Its waiting operations go first, without an answer. */
+	uint32_t n = 0;
+
 	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++) {
 		int32_t *queues[2] = { &s->chans[c].sendq, &s->chans[c].recvq };
 		for (int k = 0; k < 2; k++) {
 			for (int32_t *p = queues[k]; *p >= 0;) {
-				cs_pending_t *op = &s->pending[*p];
-				if (op->silo != silo) {
-					p = &op->next;
+				if (s->pending[*p].silo != silo) {
+					p = &s->pending[*p].next;
 					continue;
 				}
-				int32_t gone = *p;
-				*p = op->next;
-				reply_to(out, op->token, CHAN_EDISCONNECTED)->drop = true;
-				if (op->is_send && op->item.carried >= 0)
-					handle_close(s, op->item.carried, out);
-				pending_free(s, gone);
+				dead[n++] = *p;
+				*p = s->pending[*p].next;
 			}
 		}
+	}
+	return n;
+}
+
+void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out)
+{
+	static int32_t dead[CS_MAX_PENDING];
+
+	out->n = 0;
+	if (silo == 0 || silo >= CS_MAX_SILOS)
+		return;
+	/* First take all of its waiting operations out of every queue, so
+	 * the closes below (which fail queues) never see them; then drop
+	 * them, then close the handles they carried and the ones it held. */
+	uint32_t n = unlink_silo_ops(s, silo, dead);
+	for (uint32_t i = 0; i < n; i++)
+		reply_to(out, s->pending[dead[i]].token, CHAN_EDISCONNECTED)->drop = true;
+	for (uint32_t i = 0; i < n; i++) {
+		cs_pending_t *op = &s->pending[dead[i]];
+		int32_t carried = op->is_send ? op->item.carried : -1;
+
+		pending_free(s, dead[i]);
+		if (carried >= 0)
+			handle_close(s, carried, out);
 	}
 	for (int32_t i = 0; i < CS_MAX_HANDLES; i++)
 		if (s->handles[i].state == CS_H_LIVE && s->handles[i].owner == silo)
 			handle_close(s, i, out);
 	s->silos[silo].known = false;
+	collect_cycles(s, out);
+}
+
+/*
+ * Channels that only handles riding in other such channels refer to (A's
+ * receiver queued in B, B's in A) can never be reached again. When handles
+ * are in flight, mark every channel reachable from a live handle or a
+ * waiting operation, following the handles queued in marked channels, and
+ * discard the queues of the rest: closing what they carry frees them.
+ */
+static void collect_cycles(cs_state_t *s, cs_out_t *out)
+{
+	static bool mark[CS_MAX_CHANNELS];
+	bool grew = true;
+
+	if (s->inflight == 0)
+		return;
+	memset(mark, 0, sizeof mark);
+	for (int32_t i = 0; i < CS_MAX_HANDLES; i++)
+		if (s->handles[i].state == CS_H_LIVE)
+			mark[s->handles[i].chan] = true;
+	for (int32_t i = 0; i < CS_MAX_PENDING; i++) {
+		const cs_pending_t *op = &s->pending[i];
+		if (op->used && op->is_send && op->item.carried >= 0)
+			mark[s->handles[op->item.carried].chan] = true;
+	}
+	while (grew) {
+		grew = false;
+		for (int32_t c = 0; c < CS_MAX_CHANNELS; c++) {
+			cs_chan_t *ch = &s->chans[c];
+			for (uint32_t k = 0; mark[c] && ch->used && k < ch->count; k++) {
+				int32_t h = ring_at(ch, k)->carried;
+				if (h >= 0 && !mark[s->handles[h].chan])
+					grew = mark[s->handles[h].chan] = true;
+			}
+		}
+	}
+	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++)
+		if (s->chans[c].used && !mark[c])
+			ring_discard(s, c, out);
 }
 
 void cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, uint32_t max_handles,

@@ -97,6 +97,7 @@ typedef struct cs_state {
 	cs_silo_t silos[CS_MAX_SILOS];
 	cs_name_t names[CS_MAX_NAMES];
 	uint64_t next_id;
+	uint32_t inflight;              /* handle records riding in messages */
 	const cs_alloc_t *alloc;
 } cs_state_t;
 
