@@ -17,11 +17,13 @@ static chan_t slot_alloc(void)
 {
 	unsigned end = sl_bootinfo()->cspace_slots < SLOT_COUNT ? sl_bootinfo()->cspace_slots : SLOT_COUNT;
 
-	for (unsigned w = SLOT_FIRST / 64; w < end / 64; w++) {
+	for (unsigned w = SLOT_FIRST / 64; w < (end + 63) / 64; w++) {
+		/* Bits past the end of the cspace count as taken. */
+		uint64_t beyond = end >= (w + 1) * 64 ? 0 : ~0ull << (end - w * 64);
 		uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
 
-		while (~old) {
-			uint64_t bit = 1ull << __builtin_ctzll(~old);
+		while (~(old | beyond)) {
+			uint64_t bit = 1ull << __builtin_ctzll(~(old | beyond));
 			if (__atomic_compare_exchange_n(&used[w], &old, old | bit, false,
 							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				return w * 64 + (unsigned)__builtin_ctzll(bit);
@@ -43,10 +45,11 @@ static void slot_release(chan_t s)
 	slot_free(s);
 }
 
-/* A kernel error means the request never reached chanserv. */
+/* A kernel error means the request never reached chanserv: the slot held
+ * no handle we may use, or the call itself failed. */
 static int ipc_error(long err)
 {
-	return err == SL_ECAP || err == SL_EINVAL ? CHAN_EBADHANDLE : CHAN_EIPC;
+	return err == SL_ECAP || err == SL_EINVAL || err == SL_EPERM ? CHAN_EBADHANDLE : CHAN_EIPC;
 }
 
 /*
@@ -223,8 +226,8 @@ int chan_close(chan_t h)
 	sl_msg_t m = { 0 };
 	int r = simple_op(h, CS_OP_CLOSE, &m);
 
-	if (h)
-		slot_release(h);                /* stale or not, the capability goes */
+	if (h && r != CHAN_EIPC)
+		slot_release(h);                /* closed, or stale: the capability goes */
 	return r;
 }
 

@@ -177,6 +177,13 @@ void ipc_init(void)
 
 /* --------------------------------------------------------------- messages */
 
+/* A slot number from a register: values past 32 bits stay out of range
+ * (SL_EINVAL) rather than wrapping onto a small slot. */
+static uint32_t slot_arg(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 static cspace_t *cs_of(thread_t *t)
 {
 	return &t->silo->cspace;
@@ -263,13 +270,23 @@ static bool attach_reply(thread_t *caller, thread_t *receiver, uint64_t spec)
 static void ipc_abandon(thread_t *self)
 {
 	if (self->ipc_reply) {
-		if (self->ipc_reply->caller == self)
-			self->ipc_reply->caller = NULL;         /* the server's cap lives on */
+		if (self->ipc_reply->hdr.refs)                  /* a reply capability names it */
+			self->ipc_reply->caller = NULL;
 		else
 			reply_release(self->ipc_reply);       /* never delivered */
 		self->ipc_reply = NULL;
 	}
 	self->ipc_state = IPC_IDLE;
+}
+
+void ipc_detach_reply(thread_t *t)
+{
+	spin_lock(&ipc_lock);
+	if (t->ipc_reply && t->ipc_reply->caller == t) {
+		t->ipc_reply->caller = NULL;    /* a reply from now on gets SL_EDEAD */
+		t->ipc_reply = NULL;            /* and the object is the capability's alone */
+	}
+	spin_unlock(&ipc_lock);
 }
 
 void ipc_thread_cleanup(thread_t *t)
@@ -292,6 +309,12 @@ static int ipc_block(thread_t *self, waitq_t *q)
 		ipc_abandon(self);
 		return r;
 	}
+	/* A call that failed before any receiver took it (its endpoint was
+	 * destroyed) still owns its unused reply object. */
+	if (self->ipc_reply && self->ipc_reply->hdr.refs == 0) {
+		reply_release(self->ipc_reply);
+		self->ipc_reply = NULL;
+	}
 	self->ipc_state = IPC_IDLE;
 	return self->ipc_result;
 }
@@ -308,13 +331,18 @@ static int check_target_slot(cspace_t *cs, unsigned slot, unsigned may_be_taken_
 	return cspace_prepare_empty(cs, slot, &c);
 }
 
-/* The tag of an outgoing message: length, count and the capabilities. */
-static int decode_tag(cspace_t *cs, uint64_t tag, bool may_grant)
+/* The tag of an outgoing message: length, count and the capabilities.
+ * `reply` is the reply capability the message answers (0 if none): it is
+ * used up by the answer, so it cannot also travel in it. */
+static int decode_tag(cspace_t *cs, uint64_t tag, bool may_grant, unsigned reply)
 {
 	cap_t *c;
 
 	if (SL_TAG_LEN(tag) > SL_MSG_WORDS || SL_TAG_NCAPS(tag) > SL_MSG_CAPS)
 		return SL_EINVAL;
+	for (unsigned i = 0; reply && i < SL_TAG_NCAPS(tag); i++)
+		if (SL_TAG_CAP_SLOT(tag, i) == reply)
+			return SL_EINVAL;
 	if (SL_TAG_NCAPS(tag) && !may_grant)
 		return SL_EPERM;
 	for (unsigned i = 0; i < SL_TAG_NCAPS(tag); i++) {
@@ -349,12 +377,12 @@ static int decode_send(thread_t *self, const trap_frame_t *f, bool call, send_ar
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *c;
-	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c);
+	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c);
 
 	if (err < 0)
 		return err;
 	*a = (send_args_t){ c->obj, c->badge, (c->rights & SL_RIGHT_GRANT) != 0 };
-	if ((err = decode_tag(cs, f->rsi, a->grant)) < 0)
+	if ((err = decode_tag(cs, f->rsi, a->grant, 0)) < 0)
 		return err;
 	return call ? decode_spec(cs, f->rbx, false, 0) : SL_OK;
 }
@@ -415,7 +443,7 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 	cspace_t *cs = cs_of(self);
 	cap_t *c;
 	unsigned reply_handle = with_reply ? SL_SPEC_REPLY(f->rbx) : 0;
-	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_ENDPOINT, SL_RIGHT_RECV, &c);
+	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_ENDPOINT, SL_RIGHT_RECV, &c);
 
 	if (err < 0)
 		return err;
@@ -423,7 +451,7 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 	if (reply_handle) {
 		if ((err = cspace_lookup(cs, reply_handle, SL_CAP_REPLY, SL_RIGHT_SEND, &a->reply)) < 0)
 			return err;
-		if ((err = decode_tag(cs, f->rsi, a->reply->rights & SL_RIGHT_GRANT)) < 0)
+		if ((err = decode_tag(cs, f->rsi, a->reply->rights & SL_RIGHT_GRANT, reply_handle)) < 0)
 			return err;
 	}
 	return decode_spec(cs, f->rbx, true, reply_handle);
@@ -507,11 +535,11 @@ static int invoke_reply(thread_t *self, const trap_frame_t *f, cap_t *c, bool ha
 static int decode_reply(thread_t *self, const trap_frame_t *f, cap_t **c)
 {
 	cspace_t *cs = cs_of(self);
-	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_REPLY, SL_RIGHT_SEND, c);
+	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_REPLY, SL_RIGHT_SEND, c);
 
 	if (err < 0)
 		return err;
-	return decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT);
+	return decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT, slot_arg(f->rdi));
 }
 
 /* reply_recv: the answer goes out, then we wait for the next message. When
@@ -533,7 +561,7 @@ static int invoke_reply_recv(thread_t *self, trap_frame_t *f, const recv_args_t 
 static int sys_signal(thread_t *self, const trap_frame_t *f)
 {
 	cap_t *c;
-	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NOTIFICATION, SL_RIGHT_SEND, &c);
+	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NOTIFICATION, SL_RIGHT_SEND, &c);
 
 	if (err < 0)
 		return err;
@@ -554,7 +582,7 @@ static int sys_signal(thread_t *self, const trap_frame_t *f)
 static int sys_wait(thread_t *self, trap_frame_t *f, bool block)
 {
 	cap_t *c;
-	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NOTIFICATION, SL_RIGHT_RECV, &c);
+	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NOTIFICATION, SL_RIGHT_RECV, &c);
 
 	if (err < 0)
 		return err;
@@ -573,9 +601,9 @@ static int sys_events_bind(thread_t *self, const trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *ev, *c;
-	int err = cspace_lookup(cs, (uint32_t)f->rdi, SL_CAP_SILO_EVENTS, 0, &ev);
+	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_SILO_EVENTS, 0, &ev);
 
-	if (err < 0 || (err = cspace_lookup(cs, (uint32_t)f->rsi, SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c)) < 0)
+	if (err < 0 || (err = cspace_lookup(cs, slot_arg(f->rsi), SL_CAP_ENDPOINT, SL_RIGHT_SEND, &c)) < 0)
 		return err;
 	endpoint_t *ep = c->obj;
 	if (ep == events_ep)
@@ -632,7 +660,7 @@ static int sys_create(thread_t *self, const trap_frame_t *f, unsigned type)
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *dst;
-	int err = cspace_prepare_empty(cs, (uint32_t)f->rdi, &dst);
+	int err = cspace_prepare_empty(cs, slot_arg(f->rdi), &dst);
 	size_t size = type == SL_CAP_ENDPOINT ? sizeof(endpoint_t) : sizeof(notification_t);
 
 	if (err < 0)
@@ -644,14 +672,14 @@ static int sys_create(thread_t *self, const trap_frame_t *f, unsigned type)
 		endpoint_init((endpoint_t *)o);
 	else
 		waitq_init(&((notification_t *)o)->waiters, "ntfn", &ipc_lock);
-	cap_insert_root(cs, (uint32_t)f->rdi, o, type, SL_RIGHTS_ALL, 0);    /* cannot fail now */
+	cap_insert_root(cs, slot_arg(f->rdi), o, type, SL_RIGHTS_ALL, 0);    /* cannot fail now */
 	return SL_OK;
 }
 
 static int sys_identify(thread_t *self, const trap_frame_t *f)
 {
 	cap_t *c;
-	int err = cspace_lookup(cs_of(self), (uint32_t)f->rdi, SL_CAP_NULL, 0, &c);
+	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NULL, 0, &c);
 
 	if (err < 0)
 		return err;
@@ -666,15 +694,17 @@ static int64_t cap_call(unsigned nr, thread_t *self, trap_frame_t *f)
 
 	switch (nr) {
 	case SL_SYS_CAP_COPY:
-		return cap_copy(cs, (uint32_t)f->rdi, cs, (uint32_t)f->rsi);
+		return cap_copy(cs, slot_arg(f->rdi), cs, slot_arg(f->rsi));
 	case SL_SYS_CAP_MINT:
-		return cap_mint(cs, (uint32_t)f->rdi, (uint32_t)f->rsi, (unsigned)f->rdx & SL_RIGHTS_ALL, f->r10);
+		if (f->rdx & ~(uint64_t)SL_RIGHTS_ALL)
+			return SL_EINVAL;
+		return cap_mint(cs, slot_arg(f->rdi), slot_arg(f->rsi), (unsigned)f->rdx, f->r10);
 	case SL_SYS_CAP_MOVE:
-		return cap_move(cs, (uint32_t)f->rdi, cs, (uint32_t)f->rsi);
+		return cap_move(cs, slot_arg(f->rdi), cs, slot_arg(f->rsi));
 	case SL_SYS_CAP_DELETE:
-		return cap_delete(cs, (uint32_t)f->rdi);
+		return cap_delete(cs, slot_arg(f->rdi));
 	case SL_SYS_CAP_REVOKE:
-		return cap_revoke(cs, (uint32_t)f->rdi);
+		return cap_revoke(cs, slot_arg(f->rdi));
 	case SL_SYS_CAP_IDENTIFY:
 		return sys_identify(self, f);
 	case SL_SYS_EP_CREATE:

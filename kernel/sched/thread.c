@@ -168,24 +168,41 @@ static bool is_zombie(void *arg)
 	return ((thread_t *)arg)->state == THREAD_ZOMBIE;
 }
 
+int thread_wait_exit(thread_t *t, int *code)
+{
+	spin_lock(t->joiners->lock);
+	int r = waitq_wait_locked(t->joiners, is_zombie, t, 0);
+	spin_unlock(t->joiners->lock);
+	if (r < 0)
+		return r;
+	*code = t->exit_code;
+	irq_state_t s = arch_irq_save();
+	while (t->kstack_mapped)        /* its successor has not reaped it yet */
+		sched_yield();
+	arch_irq_restore(s);
+	return SL_OK;
+}
+
+void thread_free_if_reaped(thread_t *t)
+{
+	irq_state_t s = arch_irq_save();
+
+	if (t->state == THREAD_ZOMBIE && !t->kstack_mapped)
+		t->state = THREAD_FREE;
+	arch_irq_restore(s);
+}
+
 int thread_join(thread_t *t, int *code)
 {
 	if (t == thread_current() || t->detached || t->joined || t->state == THREAD_FREE)
 		return SL_EINVAL;
 	t->joined = true;
-	spin_lock(t->joiners->lock);
-	int r = waitq_wait_locked(t->joiners, is_zombie, t, 0);
-	spin_unlock(t->joiners->lock);
+	int r = thread_wait_exit(t, code);
 	if (r < 0) {
 		t->joined = false;
 		return r;
 	}
-	*code = t->exit_code;
-	irq_state_t s = arch_irq_save();
-	while (t->kstack_mapped)        /* its successor has not reaped it yet */
-		sched_yield();
-	t->state = THREAD_FREE;
-	arch_irq_restore(s);
+	thread_free_if_reaped(t);
 	return SL_OK;
 }
 

@@ -378,20 +378,25 @@ int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1)
 		if (!s->threads[i])
 			slot = i;
 	thread_t *t = slot < 0 ? NULL : silo_thread_alloc(s, slot);
+	int tid = t ? t->id : 0;
+	/* Launched before the lock goes: nobody (a kill, a join) may see a
+	 * thread in s->threads that is not ready to run yet. */
+	if (t) {
+		t->user_rip = entry;
+		t->user_arg[0] = a0;
+		t->user_arg[1] = a1;
+		if (s->exiting) {
+			err = SL_EKILLED;
+			t->killed = true;
+		}
+		thread_launch(t, silo_thread_entry, t);
+	}
 	spin_unlock(&s->lock);
 	if (slot < 0)
 		return SL_EAGAIN;
 	if (!t)
 		return SL_ENOMEM;
-	t->user_rip = entry;
-	t->user_arg[0] = a0;
-	t->user_arg[1] = a1;
-	if (s->exiting) {
-		err = SL_EKILLED;
-		t->killed = true;
-	}
-	thread_launch(t, silo_thread_entry, t);
-	return err < 0 ? err : t->id;
+	return err < 0 ? err : tid;
 }
 
 /* The thread of s with id tid, or NULL. s->lock held. */
@@ -403,22 +408,33 @@ static thread_t *find_thread(silo_t *s, int tid)
 	return NULL;
 }
 
-int silo_thread_join(silo_t *s, int tid, int *code)
+int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr)
 {
+	int code = 0, err;
+
 	spin_lock(&s->lock);
 	thread_t *t = find_thread(s, tid);
+	err = !t ? SL_ESRCH : t == thread_current() || t->joined ? SL_EINVAL : SL_OK;
+	if (err == SL_OK)
+		t->joined = true;               /* claimed: there is one joiner */
 	spin_unlock(&s->lock);
-	if (!t)
-		return SL_ESRCH;
-	int slot = t->user_slot;
-	int err = thread_join(t, code);         /* may block */
 	if (err < 0)
 		return err;
+	/* The pointer is probed before waiting, so a bad one leaves the
+	 * thread joinable. */
+	if (copy_to_user(code_ptr, &code, sizeof code) < 0 ||
+	    (err = thread_wait_exit(t, &code)) < 0) {
+		t->joined = false;
+		return err < 0 ? err : SL_EFAULT;
+	}
+	int slot = t->user_slot;
 	unmap_range(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
 	spin_lock(&s->lock);
-	s->threads[slot] = NULL;                /* the slot and its stack are free */
+	s->threads[slot] = NULL;                /* out of the silo before the record is reused */
+	thread_free_if_reaped(t);
 	spin_unlock(&s->lock);
-	return SL_OK;
+	/* The pointer may have gone meanwhile: the thread is joined all the same. */
+	return copy_to_user(code_ptr, &code, sizeof code);
 }
 
 /* Records why s ends (first cause wins) and kills its other threads. */
@@ -431,9 +447,14 @@ static void silo_doom(silo_t *s, int code)
 		s->exiting = true;
 		s->exit_code = code;
 	}
-	for (int i = 0; i < SILO_THREADS_MAX; i++)
-		if (s->threads[i] && s->threads[i] != self && s->threads[i]->state != THREAD_ZOMBIE)
-			thread_kill(s->threads[i]);
+	for (int i = 0; i < SILO_THREADS_MAX; i++) {
+		thread_t *t = s->threads[i];
+
+		if (!t || t == self || t->state == THREAD_ZOMBIE)
+			continue;
+		ipc_detach_reply(t);    /* nobody may answer a dying thread's call */
+		thread_kill(t);
+	}
 	spin_unlock(&s->lock);
 }
 
@@ -482,9 +503,9 @@ static void silo_teardown(silo_t *s)
 	spin_lock(&ipc_lock);
 	cspace_destroy(&s->cspace);
 	spin_unlock(&ipc_lock);
-	vm_activate(vm_kernel_space());
-	vm_space_destroy(s->space);
-	s->space = 0;
+	/* First every thread leaves the silo (with interrupts off, so no
+	 * switch reloads its address space meanwhile), then the space goes. */
+	spin_lock(&s->lock);
 	for (int i = 0; i < SILO_THREADS_MAX; i++) {
 		thread_t *t = s->threads[i];
 
@@ -493,9 +514,12 @@ static void silo_teardown(silo_t *s)
 		s->threads[i] = NULL;
 		t->silo = NULL;
 		t->detached = true;             /* nobody is left to join it */
-		if (t->state == THREAD_ZOMBIE && !t->kstack_mapped)
-			t->state = THREAD_FREE;
+		thread_free_if_reaped(t);
 	}
+	vm_activate(vm_kernel_space());
+	spin_unlock(&s->lock);
+	vm_space_destroy(s->space);
+	s->space = 0;
 	if (s->state == SILO_FAULTED) {
 		event[1] = 0;
 		event[2] = (uint64_t)s->fault_vector;

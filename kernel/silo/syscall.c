@@ -27,19 +27,9 @@ static int64_t sys_debug_write(uint64_t buf, uint64_t len)
 
 static int64_t sys_thread_join(silo_t *s, uint64_t tid, uint64_t code_ptr)
 {
-	int code = 0;
-
 	if (tid > INT32_MAX)
 		return SL_ESRCH;
-	/* Probe the result pointer first, so a bad one fails before the join
-	 * consumes the thread and its exit code. */
-	if (copy_to_user(code_ptr, &code, sizeof code) < 0)
-		return SL_EFAULT;
-	int err = silo_thread_join(s, (int)tid, &code);
-	if (err < 0)
-		return err;
-	copy_to_user(code_ptr, &code, sizeof code);
-	return SL_OK;
+	return silo_thread_join(s, (int)tid, code_ptr);
 }
 
 static int64_t sys_sleep(uint64_t ms)

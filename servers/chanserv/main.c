@@ -179,7 +179,7 @@ int main(void)
 			cs_silo_exit(&state, (uint16_t)m.w[0], &out);
 			send_replies(0);
 		} else if (r == 0 && (m.tag & SL_TAG_CALL) && (token = park_slot()) &&
-			   sl_cap_move(SLOT_REPLY_IN, token) == 0) {
+			   (sl_cap_move(SLOT_REPLY_IN, token) == 0 || (unpark(token), false))) {
 			if (decode(&m, token, &q)) {
 				cs_request(&state, &q, &out);
 			} else {

@@ -129,6 +129,40 @@ static void bad_pointers(void)
 	      "identify across the top of user space");
 }
 
+static int call_and_return(void *arg)
+{
+	sl_msg_t m = { .tag = SL_TAG(1, 0, 0) };
+
+	return (int)sl_call((sl_slot_t)(long)arg, &m);
+}
+
+/* Replies that try to give away their own reply capability, and calls
+ * whose endpoint goes away under them. */
+static void reply_tricks(void)
+{
+	sl_msg_t m = { .spec = SL_SPEC(0, 51, 0, 0) }, r;
+	int code = 1;
+
+	check(sl_ep_create(50), 0, "create an endpoint to call ourselves");
+	int tid = sl_thread_create(call_and_return, (void *)50);
+	check(sl_recv(50, &m) == 0 && (m.tag & SL_TAG_CALL) != 0, 1, "receive our own thread's call");
+	r = (sl_msg_t){ .tag = SL_TAG_CAPS(SL_TAG(2, 0, 1), 51, 0) };
+	check(sl_reply(51, &r), SL_EINVAL, "a reply carrying its own reply capability");
+	r = (sl_msg_t){ .tag = SL_TAG(3, 0, 0) };
+	check(sl_reply(51, &r), 0, "  ... the reply capability still answers");
+	sl_thread_join(tid, &code);
+	check(code, 0, "  ... and the caller got that answer");
+
+	tid = sl_thread_create(call_and_return, (void *)50);
+	sl_sleep_ms(20);                        /* it waits: nobody receives */
+	check(sl_cap_delete(50), 0, "delete the endpoint a caller waits on");
+	sl_thread_join(tid, &code);
+	check(code, SL_EDEAD, "  ... the caller gets SL_EDEAD (and its reply object is freed)");
+
+	check(sl_ipc(SL_SYS_NBSEND, (1ul << 32) + EP, &m), SL_EINVAL, "a slot number past 32 bits");
+	check(sl_cap_mint(EP, FREE, 0x10 | SL_RIGHT_SEND, 0), SL_EINVAL, "mint with unknown right bits");
+}
+
 /* Creates endpoints until the quota says no, then frees them. */
 static void quota(void)
 {
@@ -155,6 +189,7 @@ int main(void)
 	missing_rights();
 	bad_messages();
 	bad_pointers();
+	reply_tricks();
 	quota();
 	printf("1..%d\nhostile: %d of %d checks failed\n", count, failed, count);
 	return failed ? 1 : 0;

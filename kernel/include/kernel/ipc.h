@@ -68,6 +68,10 @@ int64_t ipc_syscall(unsigned nr, trap_frame_t *f);
 /* A thread of a dying silo leaves any IPC it was in. */
 void ipc_thread_cleanup(struct thread *t);
 
+/* A thread is being killed: whoever holds its call's reply capability
+ * gets SL_EDEAD when answering, from now on. */
+void ipc_detach_reply(struct thread *t);
+
 /* Boot wiring: the server's endpoint and every other silo's badged cap. */
 int ipc_setup_server(struct silo *server);
 int ipc_setup_client(struct silo *client, struct silo *server);

@@ -64,7 +64,7 @@ vm_space_t silo_space(const silo_t *s);
 
 /* System calls. */
 int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1);
-int silo_thread_join(silo_t *s, int tid, int *code);
+int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr);
 __attribute__((noreturn)) void silo_exit(int code);
 __attribute__((noreturn)) void silo_thread_exit(int code);
 

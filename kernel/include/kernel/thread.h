@@ -102,6 +102,12 @@ __attribute__((noreturn)) void thread_exit(int code);
  */
 int thread_join(thread_t *t, int *code);
 
+/* The two halves of a join, for callers that claim the thread themselves
+ * (t->joined) under their own lock: wait until t has exited and been
+ * reaped (may block; SL_EKILLED), then free its record. */
+int thread_wait_exit(thread_t *t, int *code);
+void thread_free_if_reaped(thread_t *t);
+
 /* Marks t killed and wakes it if blocked; it exits at its next chance. */
 void thread_kill(thread_t *t);
 
