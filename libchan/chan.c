@@ -38,6 +38,15 @@ static void slot_free(chan_t s)
 		__atomic_fetch_and(&used[s / 64], ~(1ull << (s % 64)), __ATOMIC_RELEASE);
 }
 
+/* Only slots this library filled hold handles: anything else (0, the boot
+ * capability, a silo's own endpoint) is refused before a call that could
+ * otherwise wait for ever on a stranger's endpoint. */
+static bool is_handle(chan_t h)
+{
+	return h >= SLOT_FIRST && h < SLOT_COUNT &&
+	       (__atomic_load_n(&used[h / 64], __ATOMIC_RELAXED) >> (h % 64) & 1);
+}
+
 /* Drops a handle capability we hold and its slot. */
 static void slot_release(chan_t s)
 {
@@ -134,7 +143,7 @@ static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 {
 	sl_msg_t m = { .tag = SL_TAG_CAPS(0, carried, 0) };
 
-	if (!h)
+	if (!is_handle(h) || (carried && !is_handle(carried)))
 		return CHAN_EBADHANDLE;
 	msg_to_words(msg, &m);
 	int r = request(h, op, &m, carried ? 1 : 0, NULL);
@@ -155,8 +164,10 @@ int chan_try_send(chan_t h, const chan_msg_t *msg)
 
 int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
 {
-	if (!h || h == tx)
-		return h ? CHAN_EINVAL : CHAN_EBADHANDLE;
+	if (!is_handle(h) || !is_handle(tx))
+		return CHAN_EBADHANDLE;
+	if (h == tx)
+		return CHAN_EINVAL;
 	return send_op(tx, CS_OP_SEND, msg, h);
 }
 
@@ -165,7 +176,7 @@ static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 	sl_msg_t m = { 0 };
 	chan_t got[2];
 
-	if (!h)
+	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
 	int r = request(h, op, &m, 0, got);
 	if (got[1])
@@ -197,28 +208,28 @@ int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)
 
 static int simple_op(chan_t h, unsigned op, sl_msg_t *m)
 {
-	return h ? request(h, op, m, 0, NULL) : CHAN_EBADHANDLE;
+	return is_handle(h) ? request(h, op, m, 0, NULL) : CHAN_EBADHANDLE;
 }
 
 int chan_clone(chan_t h, chan_t *h2)
 {
 	sl_msg_t m = { 0 };
 
-	return h ? new_handle(h, CS_OP_CLONE, &m, h2) : CHAN_EBADHANDLE;
+	return is_handle(h) ? new_handle(h, CS_OP_CLONE, &m, h2) : CHAN_EBADHANDLE;
 }
 
 int chan_receiver(chan_t tx, chan_t *rx)
 {
 	sl_msg_t m = { 0 };
 
-	return tx ? new_handle(tx, CS_OP_RECEIVER, &m, rx) : CHAN_EBADHANDLE;
+	return is_handle(tx) ? new_handle(tx, CS_OP_RECEIVER, &m, rx) : CHAN_EBADHANDLE;
 }
 
 int chan_sender(chan_t rx, chan_t *tx)
 {
 	sl_msg_t m = { 0 };
 
-	return rx ? new_handle(rx, CS_OP_SENDER, &m, tx) : CHAN_EBADHANDLE;
+	return is_handle(rx) ? new_handle(rx, CS_OP_SENDER, &m, tx) : CHAN_EBADHANDLE;
 }
 
 int chan_close(chan_t h)
@@ -226,7 +237,7 @@ int chan_close(chan_t h)
 	sl_msg_t m = { 0 };
 	int r = simple_op(h, CS_OP_CLOSE, &m);
 
-	if (h && r != CHAN_EIPC)
+	if (is_handle(h) && r != CHAN_EIPC)
 		slot_release(h);                /* closed, or stale: the capability goes */
 	return r;
 }

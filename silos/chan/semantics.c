@@ -12,6 +12,7 @@
  *                     CHAN_EDISCONNECTED after draining
  *   quota, pingpong-a, pingpong-b
  *                     per-silo quotas give CHAN_ENOSPC; the pair is untouched
+ *   bad-input         every libchan call with bad handles, sides and names
  */
 #include "common.h"
 
@@ -279,6 +280,53 @@ static int pingpong(char who, long n)
 	return tap_done("chansem pingpong-b");
 }
 
+/* ------------------------------------------------------------ bad input */
+
+/* Every libchan call with handles that are not handles, stale handles,
+ * wrong sides, bad names and no name rights (this silo has no ns=). */
+static int bad_input(void)
+{
+	chan_t tx, rx, h, s, own_ep = 200, empty = 300;
+	chan_msg_t m = make_msg(1, 0, 0);
+	chan_info_t info;
+	char long_name[40];
+
+	memset(long_name, 'x', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = 0;
+	sl_ep_create(own_ep);                   /* a capability that is not chanserv's */
+	check(chan_create(2, &tx, &rx) == 0 && chan_create_sync(2, &s) == 0, "create", 0);
+	chan_t bad[] = { 0, empty, own_ep, 5000 };
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int e = CHAN_EBADHANDLE;
+		long fails = (chan_send(bad[i], &m) != e) + (chan_try_send(bad[i], &m) != e) +
+			     (chan_try_recv(bad[i], &m) != e) + (chan_clone(bad[i], &h) != e) +
+			     (chan_info(bad[i], &info) != e) + (chan_receiver(bad[i], &h) != e) +
+			     (chan_sender(bad[i], &h) != e) + (chan_destroy(bad[i]) != e) +
+			     (chan_send_handle(bad[i], &m, s) != e) + (chan_send_handle(tx, &m, bad[i]) != e) +
+			     (chan_recv(bad[i], &m) != e) + (chan_recv_handle(bad[i], &m, &h) != e) +
+			     (chan_publish("n", bad[i]) != e) + (chan_close(bad[i]) != e);
+		check(fails == 0, "every call on a non-handle is CHAN_EBADHANDLE", fails);
+	}
+	check(chan_send(rx, &m) == CHAN_EPERM && chan_try_recv(tx, &m) == CHAN_EPERM,
+	      "sending on a receive handle, receiving on a send handle: CHAN_EPERM", 0);
+	check(chan_receiver(rx, &h) == CHAN_EPERM && chan_sender(tx, &h) == CHAN_EPERM,
+	      "the other side from the wrong side: CHAN_EPERM", 0);
+	check(chan_receiver(s, &h) == CHAN_EINVAL && chan_destroy(tx) == CHAN_EINVAL,
+	      "receiver of a symmetric channel, destroy of a directional one: CHAN_EINVAL", 0);
+	check(chan_send_handle(tx, &m, tx) == CHAN_EINVAL, "a handle sent over itself: CHAN_EINVAL", 0);
+	check(chan_publish("x", tx) == CHAN_EPERM && chan_lookup("x", &h) == CHAN_EPERM,
+	      "names without ns= rights: CHAN_EPERM", 0);
+	check(chan_publish("", tx) == CHAN_EINVAL && chan_publish(long_name, tx) == CHAN_EINVAL &&
+	      chan_lookup(long_name, &h) == CHAN_EINVAL, "empty and 39-byte names: CHAN_EINVAL", 0);
+	check(chan_close(tx) == 0 && chan_send(tx, &m) == CHAN_EBADHANDLE && chan_close(tx) == CHAN_EBADHANDLE,
+	      "a closed handle is stale", 0);
+	check(chan_try_recv(rx, &m) == CHAN_EDISCONNECTED, "and its channel, senderless, disconnected", 0);
+	check(strcmp(chan_strerror(CHAN_ENOSPC), "quota exceeded") == 0 &&
+	      strcmp(chan_strerror(-99), "unknown error") == 0 && strcmp(chan_strerror(3), "unknown error") == 0,
+	      "chan_strerror names codes and refuses others", 0);
+	return tap_done("chansem bad-input");
+}
+
 int main(int argc, char **argv)
 {
 	const char *r = argc > 1 ? argv[1] : "";
@@ -294,6 +342,7 @@ int main(int argc, char **argv)
 	if (!strcmp(r, "kill-victim")) return kill_victim();
 	if (!strcmp(r, "kill-peer")) return kill_peer();
 	if (!strcmp(r, "quota")) return quota();
+	if (!strcmp(r, "bad-input")) return bad_input();
 	if (!strcmp(r, "pingpong-a")) return pingpong('a', argc > 2 ? strtol_simple(argv[2]) : 1000);
 	if (!strcmp(r, "pingpong-b")) return pingpong('b', argc > 2 ? strtol_simple(argv[2]) : 1000);
 	printf("chansem: unknown role '%s'\n", r);
