@@ -547,13 +547,18 @@ static int decode_reply(thread_t *self, const trap_frame_t *f, cap_t **c)
  * caller we answered (the fast path). */
 static int invoke_reply_recv(thread_t *self, trap_frame_t *f, const recv_args_t *a)
 {
+	bool reply_dead = false;
+
 	if (a->reply) {
 		bool idle_next = !a->ep->events_count && !a->ep->senders.list.head;
 		bool handoff = fastpath_on && idle_next && SL_TAG_NCAPS(f->rsi) == 0;
 
-		invoke_reply(self, f, a->reply, handoff);       /* a dead caller is not our error */
+		reply_dead = invoke_reply(self, f, a->reply, handoff) == SL_EDEAD;
 	}
-	return invoke_recv(self, f, a->ep, true);
+	int r = invoke_recv(self, f, a->ep, true);
+	if (reply_dead)                 /* told with the next message, not lost */
+		f->rsi |= SL_TAG_REPLY_DEAD;
+	return r;
 }
 
 /* ---------------------------------------------------------- notifications */

@@ -61,6 +61,37 @@ static void clear_mint_slots(void)
 	sl_cap_delete(SLOT_MINT1);
 }
 
+/*
+ * Messages handed to receivers whose silo was dying as the reply went out
+ * (SL_EDEAD): each goes back to its channel, to the next receiver or the
+ * front of the queue (cs_return); handing it on may fail again.
+ */
+#define RETURNS_MAX 64
+static cs_reply_t returns[RETURNS_MAX];
+static uint32_t returns_n;
+static cs_out_t back;
+
+static void send_reply(const cs_reply_t *r);
+
+static void note_undelivered(const cs_reply_t *r)
+{
+	if (returns_n < RETURNS_MAX)
+		returns[returns_n++] = *r;
+	else
+		printf("chanserv: %u undelivered messages at once; one is lost\n", RETURNS_MAX);
+}
+
+static void give_back_undelivered(void)
+{
+	while (returns_n) {
+		cs_reply_t failed = returns[--returns_n];
+
+		cs_return(&state, &failed, &back);
+		for (uint32_t i = 0; i < back.n; i++)
+			send_reply(&back.r[i]);
+	}
+}
+
 static void send_reply(const cs_reply_t *r)
 {
 	sl_msg_t m;
@@ -69,9 +100,11 @@ static void send_reply(const cs_reply_t *r)
 		sl_cap_delete(r->token);
 	} else {
 		build_reply(r, &m);
-		sl_reply(r->token, &m);
+		long err = sl_reply(r->token, &m);
 		if (r->nhandles)
 			clear_mint_slots();
+		if (err == SL_EDEAD && r->has_msg)
+			note_undelivered(r);
 	}
 	unpark(r->token);
 }
@@ -175,6 +208,8 @@ int main(void)
 		const cs_reply_t *mine = NULL;
 		uint32_t token = 0;
 
+		give_back_undelivered();
+
 		if (r == 0 && m.badge == SL_BADGE_KERNEL) {
 			cs_silo_exit(&state, (uint16_t)m.w[0], &out);
 			send_replies(0);
@@ -199,6 +234,8 @@ int main(void)
 			r = sl_reply_recv(SL_SLOT_SERVER, &m);
 			if (minted)
 				clear_mint_slots();
+			if ((m.tag & SL_TAG_REPLY_DEAD) && mine->has_msg)
+				note_undelivered(mine);         /* `out` is untouched until the next request */
 		} else {
 			m.spec = SL_SPEC(0, SLOT_REPLY_IN, 0, 0);
 			r = sl_recv(SL_SLOT_SERVER, &m);

@@ -13,6 +13,8 @@
  *   quota, pingpong-a, pingpong-b
  *                     per-silo quotas give CHAN_ENOSPC; the pair is untouched
  *   bad-input         every libchan call with bad handles, sides and names
+ *   loss-source, loss-victim, loss-other
+ *                     a silo exits while waiting in receives: nothing lost
  */
 #include "common.h"
 
@@ -280,6 +282,55 @@ static int pingpong(char who, long n)
 	return tap_done("chansem pingpong-b");
 }
 
+/* ------------------------------------------------------------ lossless */
+
+/* A silo dies while its threads wait in chan_recv; messages sent right
+ * after must reach the other receiver, none lost to the dying one. */
+static int wait_recv(void *arg)
+{
+	chan_msg_t m;
+
+	return chan_recv((chan_t)(long)arg, &m);
+}
+
+static int lossless(char who)
+{
+	chan_t tx, rx, bye;
+	chan_msg_t m = make_msg(1, 0, 0);
+
+	if (who == 's') {                       /* the source */
+		check(chan_create(4, &tx, &rx) == 0 && chan_create_sync(1, &bye) == 0, "create", 0);
+		check(chan_publish("loss.rx", rx) == 0 && chan_publish("loss.bye", bye) == 0, "publish", 0);
+		chan_close(rx);
+		chan_recv(bye, &m);             /* the victim is about to exit */
+		for (uint64_t i = 1; i <= 3; i++) {
+			m = make_msg(1, i, 0);
+			chan_send(tx, &m);
+		}
+		chan_close(tx);
+		sl_sleep_ms(100);
+		return tap_done("chansem loss-source");
+	}
+	check(lookup_wait("loss.rx", &rx) == 0, "look up", 0);
+	if (who == 'v') {                       /* the victim: two waiting receives, then exit */
+		check(lookup_wait("loss.bye", &bye) == 0, "look up bye", 0);
+		sl_thread_create(wait_recv, (void *)(long)rx);
+		sl_thread_create(wait_recv, (void *)(long)rx);
+		sl_sleep_ms(100);
+		chan_send(bye, &m);
+		sl_exit(0);
+	}
+	sl_sleep_ms(50);                        /* queue behind the victim's receivers */
+	uint64_t next = 1;
+	long bad = 0;
+	int r;
+	while ((r = chan_recv(rx, &m)) == 0)
+		bad += msg_word(&m, 0) != next++;
+	check(r == CHAN_EDISCONNECTED && next == 4 && bad == 0,
+	      "all 3 messages arrived here, in order, none lost to the dying silo", (long)next - 1);
+	return tap_done("chansem loss-other");
+}
+
 /* ------------------------------------------------------------ bad input */
 
 /* Every libchan call with handles that are not handles, stale handles,
@@ -343,6 +394,9 @@ int main(int argc, char **argv)
 	if (!strcmp(r, "kill-peer")) return kill_peer();
 	if (!strcmp(r, "quota")) return quota();
 	if (!strcmp(r, "bad-input")) return bad_input();
+	if (!strcmp(r, "loss-source")) return lossless('s');
+	if (!strcmp(r, "loss-victim")) return lossless('v');
+	if (!strcmp(r, "loss-other")) return lossless('o');
 	if (!strcmp(r, "pingpong-a")) return pingpong('a', argc > 2 ? strtol_simple(argv[2]) : 1000);
 	if (!strcmp(r, "pingpong-b")) return pingpong('b', argc > 2 ? strtol_simple(argv[2]) : 1000);
 	printf("chansem: unknown role '%s'\n", r);

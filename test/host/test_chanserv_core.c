@@ -234,15 +234,17 @@ static void check_invariants(void)
 		INV(c->kind == CHAN_KIND_DIRECTIONAL || c->kind == CHAN_KIND_SYNC, "channel %d: kind %u", ci,
 		    c->kind);
 		INV(!c->destroyed || c->kind == CHAN_KIND_SYNC, "directional channel %d destroyed", ci);
+		/* Storage (slots) is the capacity, or more after a returned message. */
 		INV(c->capacity >= CHAN_CAPACITY_MIN && c->capacity <= CHAN_CAPACITY_MAX && c->ring &&
-		    c->head < c->capacity && c->count <= c->capacity,
-		    "channel %d ring: capacity %u head %u count %u", ci, c->capacity, c->head, c->count);
+		    c->slots >= c->capacity && c->head < c->slots && c->count <= c->slots,
+		    "channel %d ring: capacity %u slots %u head %u count %u", ci, c->capacity, c->slots,
+		    c->head, c->count);
 		INV(c->id >= 1 && c->id < S->next_id, "channel %d: id %llu", ci, (unsigned long long)c->id);
 		INV(c->creator >= 1 && c->creator < CS_MAX_SILOS, "channel %d: creator %u", ci, c->creator);
-		bytes += c->capacity * ITEM;
+		bytes += c->slots * ITEM;
 		sc[c->creator]++;
 		for (uint32_t k = 0; k < c->count; k++) {
-			const cs_item_t *it = &c->ring[(c->head + k) % c->capacity];
+			const cs_item_t *it = &c->ring[(c->head + k) % c->slots];
 			bool flag = (it->msg.w[1] >> 32) & CHAN_MSG_FLAG_HANDLE;
 
 			INV(it->msg.w[0] >= 1 && it->msg.w[0] < CS_MAX_SILOS, "channel %d: unstamped message", ci);
@@ -419,7 +421,7 @@ static int teardown(void **state)
 			check_only_cycles();
 			for (int32_t i = 0; i < CS_MAX_CHANNELS; i++)      /* for LeakSanitizer */
 				if (S->chans[i].used)
-					heap_free(&heap, S->chans[i].ring, S->chans[i].capacity * ITEM);
+					heap_free(&heap, S->chans[i].ring, S->chans[i].slots * ITEM);
 		} else {
 			INV(heap.live == 0 && heap.blocks == 0, "%zu ring bytes in %u blocks left", heap.live,
 			    heap.blocks);
@@ -2265,6 +2267,118 @@ static void test_regression_handle_in_own_ring_leaks_channel(void **state)
 	    "%zu after the silo exited, %u channels in use", A, nospc, live, heap.live, channels_used());
 }
 
+/* ---- undeliverable replies (cs_return) --------------------------------- */
+
+/* The reply that handed over a message, copied: main.c holds it when the
+ * kernel says the receiver died (SL_EDEAD). */
+static cs_reply_t failed_delivery(uint32_t tok)
+{
+	cs_reply_t r = *answer(tok);
+
+	INV(r.has_msg, "reply to token %u carries no message", tok);
+	return r;
+}
+
+static void give_back(const cs_reply_t *failed)
+{
+	cs_return(S, failed, OUT);
+	absorb(OUT);
+}
+
+/* A message whose receiver died goes back to the front: order is kept. */
+static void test_return_goes_back_to_the_front(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 4, &tx, &rx);
+	assert_int_equal(send_st(tx, 1, 10), CHAN_OK);
+	assert_int_equal(send_st(tx, 1, 11), CHAN_OK);
+	cs_reply_t lost = failed_delivery(recv_tok(rx));
+	give_back(&lost);
+	assert_int_equal(OUT->n, 0);
+	expect_recv(rx, A, 1, 10);
+	expect_recv(rx, A, 1, 11);
+}
+
+/* With another receiver waiting, it gets the message at once. */
+static void test_return_goes_to_the_next_waiting_receiver(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 4, &tx, &rx);
+	uint32_t first = recv_tok(rx), second = recv_tok(rx);
+	uint32_t s = send_tok(tx, 2, 20);
+	cs_reply_t lost = failed_delivery(first);
+	assert_int_equal(st(s), CHAN_OK);
+	waiting(second);
+	give_back(&lost);
+	assert_int_equal(answer(second)->status, CHAN_OK);
+	expect_msg(&answer(second)->words, A, 2, 20, false);
+}
+
+/* Into a full queue (a waiting send took the freed place): the queue holds
+ * one more than its capacity, and senders wait until it drains below it. */
+static void test_return_into_a_full_queue_grows_it(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 1, &tx, &rx);
+	assert_int_equal(send_st(tx, 3, 30), CHAN_OK);
+	uint32_t blocked = send_tok(tx, 3, 31);
+	waiting(blocked);
+	uint32_t r = recv_tok(rx);
+	cs_reply_t lost = failed_delivery(r);
+	assert_int_equal(st(blocked), CHAN_OK);         /* 31 took the freed place */
+	give_back(&lost);
+	assert_int_equal(info(rx).length, 2);
+	assert_int_equal(try_send_st(tx, 3, 32), CHAN_EWOULDBLOCK);
+	expect_recv(rx, A, 3, 30);
+	expect_recv(rx, A, 3, 31);
+	assert_int_equal(send_st(tx, 3, 33), CHAN_OK);
+	expect_recv(rx, A, 3, 33);
+}
+
+/* A returned message carrying a handle: the handle goes back in flight and
+ * lands, under a new badge, with whoever receives the message next. */
+static void test_return_keeps_the_carried_handle(void **state)
+{
+	uint64_t tx, rx, txd, rxd;
+
+	(void)state;
+	create(A, 4, &tx, &rx);
+	create(A, 4, &txd, &rxd);
+	assert_int_equal(st(send_with(tx, 4, 40, txd)), CHAN_OK);
+	uint32_t r = recv_tok(rx);
+	cs_reply_t lost = failed_delivery(r);
+	uint64_t landed = lost.handles[0];
+	give_back(&lost);
+	INV(cs_badge_silo(S, landed) == 0, "the handle given to the dead receiver is still live");
+	uint64_t again = expect_recv_handle(rx, A, 4, 40);
+	assert_int_equal(send_st(again, 5, 50), CHAN_OK);
+	expect_recv(rxd, A, 5, 50);
+}
+
+/* A channel destroyed meanwhile: the message is discarded and the handle it
+ * carried closed, with a close's effects (here: the last sender of D). */
+static void test_return_to_a_destroyed_channel_closes_the_handle(void **state)
+{
+	uint64_t sy, txd, rxd;
+
+	(void)state;
+	sy = create_sync(A, 4);
+	create(A, 4, &txd, &rxd);
+	assert_int_equal(st(send_with(sy, 6, 60, txd)), CHAN_OK);
+	cs_reply_t lost = failed_delivery(recv_tok(sy));
+	uint32_t waiting_on_d = recv_tok(rxd);
+	waiting(waiting_on_d);
+	assert_int_equal(op_st(sy, CS_OP_DESTROY), CHAN_OK);
+	give_back(&lost);
+	assert_int_equal(answer(waiting_on_d)->status, CHAN_EDISCONNECTED);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2324,6 +2438,11 @@ int main(void)
 		T(test_regression_silo_exit_double_reply_and_pending_underflow),
 		T(test_regression_moved_handle_keeps_blocked_recv),
 		T(test_regression_handle_in_own_ring_leaks_channel),
+		T(test_return_goes_back_to_the_front),
+		T(test_return_goes_to_the_next_waiting_receiver),
+		T(test_return_into_a_full_queue_grows_it),
+		T(test_return_keeps_the_carried_handle),
+		T(test_return_to_a_destroyed_channel_closes_the_handle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

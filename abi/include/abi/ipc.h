@@ -42,6 +42,9 @@
 /* On receipt: the message came from a call and a reply capability was put
  * in the slot the receiver named for it. */
 #define SL_TAG_CALL (1ull << 44)
+/* After reply_recv: the reply part found its caller dead (SL_EDEAD) and
+ * was dropped; set whatever the receive part returned. */
+#define SL_TAG_REPLY_DEAD (1ull << 45)
 
 /*
  * Receive spec (RBX): bits  0-11 the reply capability to answer (reply_recv)

@@ -150,7 +150,7 @@ static void handle_close(cs_state_t *s, int32_t i, cs_out_t *out)
 
 static cs_item_t *ring_at(cs_chan_t *c, uint32_t k)
 {
-	return &c->ring[(c->head + k) % c->capacity];
+	return &c->ring[(c->head + k) % c->slots];
 }
 
 static void ring_push(cs_chan_t *c, const cs_item_t *it)
@@ -162,7 +162,7 @@ static cs_item_t ring_pop(cs_chan_t *c)
 {
 	cs_item_t it = c->ring[c->head];
 
-	c->head = (c->head + 1) % c->capacity;
+	c->head = (c->head + 1) % c->slots;
 	c->count--;
 	return it;
 }
@@ -227,7 +227,7 @@ static void channel_free(cs_state_t *s, int32_t chan)
 	for (uint32_t i = 0; i < CS_MAX_NAMES; i++)
 		if (s->names[i].used && s->names[i].chan == chan)
 			s->names[i].used = false;
-	s->alloc->free(s->alloc->ctx, c->ring, c->capacity * sizeof(cs_item_t));
+	s->alloc->free(s->alloc->ctx, c->ring, c->slots * sizeof(cs_item_t));
 	silo_of(s, c->creator)->channels--;
 	*c = (cs_chan_t){ .sendq = -1, .recvq = -1 };
 }
@@ -269,7 +269,7 @@ static int32_t channel_new(cs_state_t *s, uint16_t creator, uint8_t kind, uint32
 		if (!ring)
 			return -1;
 		*c = (cs_chan_t){ .used = true, .kind = kind, .creator = creator,
-				  .id = s->next_id++, .capacity = capacity, .ring = ring,
+				  .id = s->next_id++, .capacity = capacity, .slots = capacity, .ring = ring,
 				  .sendq = -1, .recvq = -1 };
 		silo_of(s, creator)->channels++;
 		return i;
@@ -301,12 +301,18 @@ static int32_t pending_new(cs_state_t *s, uint16_t silo)
 	return -1;
 }
 
-/* Hands a message to a receiver: its words, and a handle that rode along. */
-static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo, const cs_item_t *it)
+/* Hands a message from channel chan to a receiver: its words, and a
+ * handle that rode along. */
+static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo, int32_t chan,
+		    const cs_item_t *it)
 {
 	cs_reply_t *r = reply_to(out, token, CHAN_OK);
 
 	r->words = it->msg;
+	r->has_msg = true;
+	r->chan = chan;
+	r->chan_id = s->chans[chan].id;
+	r->carried = it->carried;
 	if (it->carried >= 0) {
 		handle_land(s, it->carried, silo);
 		r->handles[r->nhandles++] = badge_of(s, it->carried);
@@ -361,7 +367,7 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		err = CHAN_EPERM;
 	else if (err == CHAN_OK && (c->destroyed || c->receivers == 0))
 		err = CHAN_EDISCONNECTED;
-	else if (err == CHAN_OK && c->recvq < 0 && c->count == c->capacity && try)
+	else if (err == CHAN_OK && c->recvq < 0 && c->count >= c->capacity && try)
 		err = CHAN_EWOULDBLOCK;
 	if (err != CHAN_OK) {
 		reply_status(out, q->token, err);
@@ -374,7 +380,7 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		it.msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
 
 	int32_t p = -1;
-	if (c->recvq < 0 && c->count == c->capacity && (p = pending_new(s, hd->owner)) < 0) {
+	if (c->recvq < 0 && c->count >= c->capacity && (p = pending_new(s, hd->owner)) < 0) {
 		reply_status(out, q->token, CHAN_ENOSPC);
 		return;
 	}
@@ -392,7 +398,7 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 	}
 	int32_t r = queue_pop(s, &c->recvq);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
-		deliver(s, out, s->pending[r].token, s->pending[r].silo, &it);
+		deliver(s, out, s->pending[r].token, s->pending[r].silo, hd->chan, &it);
 		pending_free(s, r);
 	} else {
 		ring_push(c, &it);
@@ -425,8 +431,8 @@ static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		return;
 	}
 	cs_item_t it = ring_pop(c);
-	deliver(s, out, q->token, hd->owner, &it);
-	int32_t p = queue_pop(s, &c->sendq);
+	deliver(s, out, q->token, hd->owner, hd->chan, &it);
+	int32_t p = c->count < c->capacity ? queue_pop(s, &c->sendq) : -1;
 	if (p >= 0) {                                   /* room now: a waiting send goes in */
 		ring_push(c, &s->pending[p].item);
 		reply_status(out, s->pending[p].token, CHAN_OK);
@@ -722,6 +728,55 @@ static void collect_cycles(cs_state_t *s, cs_out_t *out)
 	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++)
 		if (s->chans[c].used && !mark[c])
 			ring_discard(s, c, out);
+}
+
+/* Puts an item back at the front of the queue, past capacity if need be
+ * (the storage grows; senders keep waiting until it is below capacity). */
+static bool ring_push_front(cs_state_t *s, cs_chan_t *c, const cs_item_t *it)
+{
+	if (c->count == c->slots) {
+		uint32_t slots = c->slots * 2;
+		cs_item_t *ring = s->alloc->alloc(s->alloc->ctx, slots * sizeof(cs_item_t));
+
+		if (!ring)
+			return false;
+		for (uint32_t k = 0; k < c->count; k++)
+			ring[k] = *ring_at(c, k);
+		s->alloc->free(s->alloc->ctx, c->ring, c->slots * sizeof(cs_item_t));
+		c->ring = ring;
+		c->head = 0;
+		c->slots = slots;
+	}
+	c->head = (c->head + c->slots - 1) % c->slots;
+	c->ring[c->head] = *it;
+	c->count++;
+	return true;
+}
+
+void cs_return(cs_state_t *s, const cs_reply_t *failed, cs_out_t *out)
+{
+	cs_item_t it = { .msg = failed->words, .carried = failed->carried };
+	cs_chan_t *c = &s->chans[failed->chan];
+
+	out->n = 0;
+	if (!failed->has_msg || failed->chan < 0 || failed->chan >= CS_MAX_CHANNELS)
+		return;
+	if (it.carried >= 0) {          /* landed with the dead receiver: back in flight */
+		cs_handle_t *h = &s->handles[it.carried];
+		silo_of(s, h->owner)->handles--;
+		h->state = CS_H_INFLIGHT;
+		h->owner = 0;
+		s->inflight++;
+	}
+	bool alive = c->used && c->id == failed->chan_id && !c->destroyed && c->receivers > 0;
+	int32_t r = alive ? queue_pop(s, &c->recvq) : -1;
+	if (r >= 0) {
+		deliver(s, out, s->pending[r].token, s->pending[r].silo, failed->chan, &it);
+		pending_free(s, r);
+	} else if (!alive || !ring_push_front(s, c, &it)) {
+		if (it.carried >= 0)    /* nowhere to go: discarded, as a dropped queue would be */
+			handle_close(s, it.carried, out);
+	}
 }
 
 void cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, uint32_t max_handles,

@@ -42,6 +42,7 @@ typedef struct cs_chan {
 	uint16_t creator;               /* silo charged for it */
 	uint64_t id;
 	uint32_t capacity, head, count;
+	uint32_t slots;                 /* ring storage: capacity, more after a return */
 	cs_item_t *ring;
 	uint32_t senders, receivers;    /* handles that can send / receive, in flight included */
 	int32_t sendq, recvq;           /* first blocked operation, or -1 */
@@ -118,6 +119,12 @@ typedef struct cs_reply {
 	cs_msg_t words;
 	uint32_t nhandles;              /* handles to mint and attach, in order */
 	uint64_t handles[2];            /* their badges */
+	/* A reply that hands over a message says where it came from, so an
+	 * undeliverable one can be given back (cs_return). */
+	bool has_msg;
+	int32_t chan;
+	uint64_t chan_id;
+	int32_t carried;                /* the handle that rode along, or -1 */
 } cs_reply_t;
 
 typedef struct cs_out {
@@ -138,6 +145,11 @@ void cs_request(cs_state_t *s, const cs_request_t *req, cs_out_t *out);
 /* A silo ended: its pending operations are dropped and its handles closed,
  * with the effects closing them would have had. */
 void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out);
+
+/* A reply carrying a message could not be delivered (the receiver's silo
+ * was dying): the message goes back, to the next waiting receiver or the
+ * front of its queue, with the handle it carried. */
+void cs_return(cs_state_t *s, const cs_reply_t *failed, cs_out_t *out);
 
 /* The silo a request on this badge comes from, or 0 if it is not a live
  * handle (then the request is refused with CHAN_EBADHANDLE). */
