@@ -62,6 +62,24 @@ static void obj_get(void *obj, unsigned type)
 
 static void obj_destroy(kobj_t *o);
 
+/* Takes o off its owner's list and gives the owner its quota back. */
+static void owned_unlink(kobj_t *o)
+{
+	silo_t *s = o->owner;
+
+	if (!s)
+		return;
+	if (o->owned_prev)
+		o->owned_prev->owned_next = o->owned_next;
+	else
+		s->owned = o->owned_next;
+	if (o->owned_next)
+		o->owned_next->owned_prev = o->owned_prev;
+	s->kmem_used -= o->charge;
+	o->owner = NULL;
+	o->owned_next = o->owned_prev = NULL;
+}
+
 static void obj_put(void *obj, unsigned type)
 {
 	kobj_t *o = obj;
@@ -118,8 +136,7 @@ static void obj_destroy(kobj_t *o)
 	default:
 		return;                         /* the silo-events object is static */
 	}
-	if (o->owner && o->owner->state == SILO_RUNNING)
-		o->owner->kmem_used -= o->charge;
+	owned_unlink(o);
 	kfree(o);
 }
 
@@ -139,7 +156,10 @@ static kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err)
 		*err = SL_ENOMEM;
 		return NULL;
 	}
-	*o = (kobj_t){ .type = type, .owner = owner, .charge = charge };
+	*o = (kobj_t){ .type = type, .owner = owner, .charge = charge, .owned_next = owner->owned };
+	if (owner->owned)
+		owner->owned->owned_prev = o;
+	owner->owned = o;
 	owner->kmem_used += charge;
 	return o;
 }
@@ -382,6 +402,8 @@ static int decode_send(thread_t *self, const trap_frame_t *f, bool call, send_ar
 	if (err < 0)
 		return err;
 	*a = (send_args_t){ c->obj, c->badge, (c->rights & SL_RIGHT_GRANT) != 0 };
+	if (a->ep->hdr.dead)
+		return SL_EDEAD;
 	if ((err = decode_tag(cs, f->rsi, a->grant, 0)) < 0)
 		return err;
 	return call ? decode_spec(cs, f->rbx, false, 0) : SL_OK;
@@ -448,6 +470,8 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 	if (err < 0)
 		return err;
 	*a = (recv_args_t){ c->obj, NULL };
+	if (a->ep->hdr.dead)
+		return SL_EDEAD;
 	if (reply_handle) {
 		if ((err = cspace_lookup(cs, reply_handle, SL_CAP_REPLY, SL_RIGHT_SEND, &a->reply)) < 0)
 			return err;
@@ -571,6 +595,8 @@ static int sys_signal(thread_t *self, const trap_frame_t *f)
 	if (err < 0)
 		return err;
 	notification_t *n = c->obj;
+	if (n->hdr.dead)
+		return SL_EDEAD;
 	n->word |= c->badge;
 	if (n->word == 0)
 		return SL_OK;           /* an unbadged signal carries nothing */
@@ -592,6 +618,8 @@ static int sys_wait(thread_t *self, trap_frame_t *f, bool block)
 	if (err < 0)
 		return err;
 	notification_t *n = c->obj;
+	if (n->hdr.dead)
+		return SL_EDEAD;
 	f->rdi = n->word;
 	n->word = 0;
 	if (f->rdi || !block)
@@ -627,11 +655,27 @@ static int sys_events_bind(thread_t *self, const trap_frame_t *f)
 	return SL_OK;
 }
 
+void ipc_orphan_objects(silo_t *s)
+{
+	while (s->owned) {
+		kobj_t *o = s->owned;
+
+		owned_unlink(o);
+		o->dead = true;
+		if (o->type == SL_CAP_ENDPOINT) {
+			fail_all(&((endpoint_t *)o)->senders, SL_EDEAD);
+			fail_all(&((endpoint_t *)o)->receivers, SL_EDEAD);
+		} else if (o->type == SL_CAP_NOTIFICATION) {
+			fail_all(&((notification_t *)o)->waiters, SL_EDEAD);
+		}
+	}
+}
+
 void ipc_post_silo_event(const uint64_t words[5])
 {
 	spin_lock(&ipc_lock);
 	endpoint_t *ep = events_ep;
-	if (ep) {
+	if (ep && !ep->hdr.dead) {
 		thread_t *r = take_thread(&ep->receivers);
 		uint32_t tail = (ep->events_head + ep->events_count) % EP_EVENTS_MAX;
 

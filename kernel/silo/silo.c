@@ -502,6 +502,7 @@ static void silo_teardown(silo_t *s)
 
 	spin_lock(&ipc_lock);
 	cspace_destroy(&s->cspace);
+	ipc_orphan_objects(s);
 	spin_unlock(&ipc_lock);
 	/* First every thread leaves the silo (with interrupts off, so no
 	 * switch reloads its address space meanwhile), then the space goes. */

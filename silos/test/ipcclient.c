@@ -10,6 +10,7 @@
  *   ntfnlock      8 threads x 10,000 increments under a notification lock
  *   park          leave a call parked in the server, then fault
  *   answerparked  later, ask the server to answer that call: SL_EDEAD
+ *   serverdead    (with a server that faults) calls get SL_EDEAD, not stuck
  */
 #include "echo_proto.h"
 #include <sys/ipc.h>
@@ -214,6 +215,29 @@ static int answer_parked(void)
 	return 0;
 }
 
+/* ---- serverdead: the server dies; its clients are told, not stranded ---- */
+
+static int early_call(void *arg)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_PING, 0, 0) };
+
+	(void)arg;
+	return (int)sl_call(SRV, &m);
+}
+
+static int server_dead(void)
+{
+	int code = 0, tid = sl_thread_create(early_call, NULL);
+	sl_msg_t m = { .tag = SL_TAG(ECHO_PING, 0, 0) };
+
+	sl_sleep_ms(300);                       /* the server has died meanwhile */
+	sl_thread_join(tid, &code);
+	check(code == SL_EDEAD, "a call waiting when the server died gets SL_EDEAD", code);
+	long r = sl_call(SRV, &m);
+	check(r == SL_EDEAD, "a call after it died gets SL_EDEAD at once", r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -234,6 +258,8 @@ int main(int argc, char **argv)
 		park();
 	else if (!strcmp(mode, "answerparked"))
 		answer_parked();
+	else if (!strcmp(mode, "serverdead"))
+		server_dead();
 	else
 		check(false, "known mode", 0);
 	printf("1..%d\n", count);

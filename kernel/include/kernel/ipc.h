@@ -22,6 +22,8 @@ typedef struct kobj {
 	uint32_t refs;                  /* capabilities naming it, plus kernel holds */
 	struct silo *owner;             /* charged for it; NULL if nobody */
 	uint32_t charge;                /* bytes charged to owner */
+	bool dead;                      /* its silo ended: every use is SL_EDEAD */
+	struct kobj *owned_next, *owned_prev;   /* the owner's objects */
 } kobj_t;
 
 #define EP_EVENTS_MAX 64                /* > SILO_MAX: every exit fits */
@@ -75,6 +77,12 @@ void ipc_detach_reply(struct thread *t);
 /* Boot wiring: the server's endpoint and every other silo's badged cap. */
 int ipc_setup_server(struct silo *server);
 int ipc_setup_client(struct silo *client, struct silo *server);
+
+/* A silo ended: the endpoints and notifications it made die with it (their
+ * waiters get SL_EDEAD, and so does every later use), even where other
+ * silos still hold capabilities to them. So a server's clients are not
+ * left waiting for ever. ipc_lock held. */
+void ipc_orphan_objects(struct silo *s);
 
 /* Called when a silo has ended: a message to the bound events endpoint. */
 void ipc_post_silo_event(const uint64_t words[5]);

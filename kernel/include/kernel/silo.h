@@ -49,6 +49,7 @@ typedef struct silo {
 	bool is_server;                 /* the first module */
 	cspace_t cspace;                /* guarded by ipc_lock */
 	uint32_t kmem_quota, kmem_used; /* bytes of kernel objects; ipc_lock */
+	struct kobj *owned;             /* the objects it made; ipc_lock */
 	bool exiting;                   /* exit or fault recorded; threads dying */
 	int exit_code;
 	int fault_vector;
