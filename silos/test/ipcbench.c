@@ -8,12 +8,11 @@
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
-#define ROUNDS 20000
-
-int main(void)
+int main(int argc, char **argv)
 {
 	uint64_t t0, base, nul, rt;
 	sl_msg_t m;
+	const int ROUNDS = argc > 2 ? (int)strtol_simple(argv[2]) : 20000;
 
 	t0 = sl_rdtsc();
 	for (int i = 0; i < ROUNDS; i++)
