@@ -4,7 +4,7 @@
  * time-stamp counter, so rdtsc differences are instruction counts and
  * repeat exactly from run to run.
  */
-#include <sys/sluice.h>
+#include "measure.h"
 
 #define ROUNDS 20000
 
@@ -20,20 +20,10 @@ static int yielder(void *arg)
 
 int main(void)
 {
-	uint64_t t0, t1, base;
+	uint64_t t0, t1, base = loop_overhead(ROUNDS);
 
-	/* The loop itself, with no call, to subtract. */
-	t0 = sl_rdtsc();
-	for (int i = 0; i < ROUNDS; i++)
-		__asm__ volatile("" ::: "memory");
-	base = sl_rdtsc() - t0;
-
-	t0 = sl_rdtsc();
-	for (int i = 0; i < ROUNDS; i++)
-		sl_syscall(SL_SYS_NULL, 0, 0, 0, 0, 0, 0);
-	t1 = sl_rdtsc();
 	printf("bench: null system call: %llu instructions per call\n",
-	       (unsigned long long)((t1 - t0 - base) / ROUNDS));
+	       (unsigned long long)null_syscall_cost(ROUNDS));
 
 	/* Yield with nobody else ready: the system call plus the scheduler's
 	 * decision to stay. */

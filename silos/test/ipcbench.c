@@ -5,24 +5,15 @@
  * switch and measure the general path.
  */
 #include "echo_proto.h"
+#include "measure.h"
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
 int main(int argc, char **argv)
 {
-	uint64_t t0, base, nul, rt;
-	sl_msg_t m;
 	const int ROUNDS = argc > 2 ? (int)strtol_simple(argv[2]) : 20000;
-
-	t0 = sl_rdtsc();
-	for (int i = 0; i < ROUNDS; i++)
-		__asm__ volatile("" ::: "memory");
-	base = sl_rdtsc() - t0;
-
-	t0 = sl_rdtsc();
-	for (int i = 0; i < ROUNDS; i++)
-		sl_syscall(SL_SYS_NULL, 0, 0, 0, 0, 0, 0);
-	nul = (sl_rdtsc() - t0 - base) / ROUNDS;
+	uint64_t t0, base = loop_overhead(ROUNDS), nul = null_syscall_cost(ROUNDS), rt;
+	sl_msg_t m;
 
 	for (int i = 0; i < 100; i++) {         /* warm up: server in reply_recv */
 		m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { 1 } };
