@@ -55,4 +55,15 @@ static inline int lookup_wait(const char *name, chan_t *h)
 	return r;
 }
 
+/* Waits until the channel of h counts `senders` send handles (for a
+ * symmetric channel every handle counts): other silos have looked it up,
+ * or a dead silo's handles have been closed. */
+static inline void wait_senders(chan_t h, uint32_t senders)
+{
+	chan_info_t info;
+
+	while (chan_info(h, &info) == 0 && info.senders != senders)
+		sl_sleep_ms(5);
+}
+
 #endif

@@ -123,7 +123,9 @@ static int ds_owner(void)
 
 	check(chan_create_sync(1, &full) == 0 && chan_create_sync(1, &empty) == 0, "create", 0);
 	check(chan_publish("ds.full", full) == 0 && chan_publish("ds.empty", empty) == 0, "publish", 0);
-	sl_sleep_ms(400);                       /* the others block meanwhile */
+	wait_senders(full, 2);                  /* both other silos have their handles */
+	wait_senders(empty, 2);
+	sl_sleep_ms(200);                       /* and their threads block meanwhile */
 	check(chan_destroy(full) == 0 && chan_destroy(empty) == 0, "destroy both", 0);
 	check(chan_lookup("ds.full", &h) == CHAN_ENOENT, "the names are gone", 0);
 	chan_info_t info;
@@ -212,9 +214,9 @@ static int kill_peer(void)
 	int r, got = 0;
 
 	check(chan_create(2, &tx, &rx) == 0 && chan_publish("kill.tx", tx) == 0, "create, publish", 0);
-	sl_sleep_ms(100);                       /* the victim has its own send handle now */
+	wait_senders(tx, 2);                    /* the victim has its own send handle now */
 	chan_close(tx);
-	sl_sleep_ms(300);                       /* it blocks in its third send, then dies */
+	wait_senders(rx, 0);                    /* it blocked in its third send and died */
 	while ((r = chan_recv(rx, &m)) == 0)
 		got++;
 	check(got == 2 && r == CHAN_EDISCONNECTED,
@@ -238,7 +240,7 @@ static int quota(void)
 	r = chan_clone(h, &c3);
 	check(r == CHAN_ENOSPC, "fifth handle: CHAN_ENOSPC", r);
 	int tid = sl_thread_create(blocked_recv, (void *)(long)rx);
-	sl_sleep_ms(50);                        /* it waits: our one pending operation */
+	sl_sleep_ms(200);                       /* it waits: our one pending operation */
 	chan_msg_t m;
 	r = chan_recv(h, &m);
 	check(r == CHAN_ENOSPC, "a second waiting receive: CHAN_ENOSPC", r);
