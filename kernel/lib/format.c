@@ -194,11 +194,11 @@ static uintmax_t fetch_unsigned(va_list *ap, int size)
 	}
 }
 
-/* Parses one conversion after '%'; returns where the next text starts. */
-static const char *format_one(out_t *o, const char *f, va_list *ap)
+/* Parses flags, width, precision and length of a conversion; returns the
+ * conversion character's position. */
+static const char *parse_spec(const char *f, va_list *ap, spec_t *spec, int *size)
 {
 	spec_t sp = { .precision = -1 };
-	int size;
 
 	f = parse_flags(f, &sp);
 	if (*f == '*') {
@@ -226,10 +226,20 @@ static const char *format_one(out_t *o, const char *f, va_list *ap)
 		if (sp.precision < 0)
 			sp.precision = -1;
 	}
-	f = parse_length(f, &size);
+	f = parse_length(f, size);
 	if (*f != 'd' && *f != 'i')     /* signs belong to signed numbers only */
 		sp.flags &= ~(FL_PLUS | FL_SPACE);
+	*spec = sp;
+	return f;
+}
 
+/* Formats one conversion after '%'; returns where the next text starts. */
+static const char *format_one(out_t *o, const char *f, va_list *ap)
+{
+	spec_t sp;
+	int size;
+
+	f = parse_spec(f, ap, &sp, &size);
 	switch (*f) {
 	case 'd':
 	case 'i': {
