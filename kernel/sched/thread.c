@@ -107,6 +107,10 @@ thread_t *thread_boot_init(void)
 
 	for (int i = 0; i < THREAD_MAX; i++)
 		waitq_init(&join_waitqs[i], "join", NULL);
+	/* Every kernel stack's page table now, not when the 103rd thread
+	 * first needs one. */
+	if (vm_prepare_tables(vm_kernel_space(), kstack_bottom(0), kstack_bottom(THREAD_MAX - 1) + KSTACK_SIZE) < 0)
+		panic("thread_boot_init: no memory for the kernel-stack page tables");
 	*t = (thread_t){ .slot = 0, .id = 0, .prio = PRIO_HIGH,
 			 .kstack_top = (uint64_t)kernel_stack_top, .detached = true,
 			 .joiners = &join_waitqs[0] };

@@ -242,6 +242,18 @@ void vm_space_destroy(vm_space_t space)
 	pmm_free(space);
 }
 
+int vm_prepare_tables(vm_space_t space, uintptr_t start, uintptr_t end)
+{
+	int err = SL_OK;
+
+	spin_lock(&vm_lock);
+	for (uintptr_t va = start & ~(LARGE_PAGE - 1); va < end && err == SL_OK; va += LARGE_PAGE)
+		if (!walk(space, va, 0, true, &err))
+			break;
+	spin_unlock(&vm_lock);
+	return err;
+}
+
 void vm_activate(vm_space_t space)
 {
 	if (read_cr3() != space)

@@ -49,6 +49,10 @@ int vm_space_create(vm_space_t *out);
  * must not be the one loaded on the CPU. */
 void vm_space_destroy(vm_space_t space);
 
+/* Makes sure the page tables covering [start, end) exist, so mapping there
+ * later never allocates (and never shows up as memory taken at run time). */
+int vm_prepare_tables(vm_space_t space, uintptr_t start, uintptr_t end);
+
 /* Loads space on the CPU if it is not loaded already. */
 void vm_activate(vm_space_t space);
 
