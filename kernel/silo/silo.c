@@ -602,6 +602,10 @@ static bool silo_report(const silo_t *s)
  */
 static bool memory_all_back(void)
 {
+	/* Threads that already left their silo may not have finished dying
+	 * (preempted between the count and their last switch): let them. */
+	for (int i = 0; i < 1000 && thread_count_in_use() > 2; i++)
+		sched_yield();
 	heap_trim();
 	uint64_t after = pmm_free_frames() + KSTACK_SIZE / FRAME_SIZE;
 	int threads = thread_count_in_use();
