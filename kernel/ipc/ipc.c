@@ -91,15 +91,26 @@ static void obj_put(void *obj, unsigned type)
 
 const cap_ops_t kernel_cap_ops = { chunk_alloc, chunk_free, obj_get, obj_put, NULL };
 
-/* Wakes t, which waits for IPC_DONE, with result. */
-static void ipc_complete(thread_t *t, int result)
+/* Wakes t, which waits for IPC_DONE, with result. handoff: the caller
+ * blocks next, so t runs straight after it (the fast path). */
+static void ipc_finish(thread_t *t, int result, bool handoff)
 {
 	t->ipc_state = IPC_DONE;
 	t->ipc_result = result;
 	if (t->wait.queue)
 		wq_remove(t->wait.queue, &t->wait);
 	t->wait.blocked = false;
-	sched_wake(t);
+	if (handoff) {
+		fastpaths++;
+		sched_wake_handoff(t);
+	} else {
+		sched_wake(t);
+	}
+}
+
+static void ipc_complete(thread_t *t, int result)
+{
+	ipc_finish(t, result, false);
 }
 
 static void fail_all(waitq_t *q, int result)
@@ -437,20 +448,12 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 		ipc_complete(r, SL_OK);
 		return SL_OK;
 	}
-	bool replyable = attach_reply(self, r, r->ipc_spec);
-	r->ipc_state = IPC_DONE;
-	r->ipc_result = SL_OK;
-	if (!replyable) {
+	if (!attach_reply(self, r, r->ipc_spec)) {
 		ipc_complete(r, SL_OK);
 		return SL_EDEAD;
 	}
-	if (fastpath_on && SL_TAG_NCAPS(f->rsi) == 0) {
-		fastpaths++;
-		sched_wake_handoff(r);          /* we block next: run the server now */
-	} else {
-		sched_wake(r);
-	}
-	return ipc_block(self, &self->ipc_wq);
+	ipc_finish(r, SL_OK, fastpath_on && SL_TAG_NCAPS(f->rsi) == 0);
+	return ipc_block(self, &self->ipc_wq);  /* we block next: the server runs now */
 }
 
 /* ---------------------------------------------------------------- receive */
@@ -542,17 +545,7 @@ static int invoke_reply(thread_t *self, const trap_frame_t *f, cap_t *c, bool ha
 	r->caller = NULL;
 	caller->ipc_reply = NULL;
 	cap_delete_entry(cs_of(self), c);
-	caller->ipc_state = IPC_DONE;
-	caller->ipc_result = SL_OK;
-	if (caller->wait.queue)
-		wq_remove(caller->wait.queue, &caller->wait);
-	caller->wait.blocked = false;
-	if (handoff) {
-		fastpaths++;
-		sched_wake_handoff(caller);
-	} else {
-		sched_wake(caller);
-	}
+	ipc_finish(caller, SL_OK, handoff);
 	return SL_OK;
 }
 
