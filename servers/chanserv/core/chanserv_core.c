@@ -468,25 +468,40 @@ static void do_new_handle(cs_state_t *s, const cs_request_t *q, int32_t h, uint8
 
 /* Ends the waiting operations made on handle h with CHAN_EBADHANDLE: h is
  * being closed or given away. A send's carried handle goes back. */
-static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out)
+/* Unlinks from channel chan's queues every waiting operation made on
+ * handle `handle` (or, if handle < 0, by silo `silo`), with no other
+ * effect; appends them to dead[] and returns the new count. */
+static uint32_t unlink_ops(cs_state_t *s, int32_t chan, int32_t handle, uint16_t silo,
+			   int32_t *dead, uint32_t n)
 {
-	cs_chan_t *c = &s->chans[s->handles[h].chan];
-	int32_t *queues[2] = { &c->sendq, &c->recvq };
+	int32_t *queues[2] = { &s->chans[chan].sendq, &s->chans[chan].recvq };
 
 	for (int k = 0; k < 2; k++) {
 		for (int32_t *p = queues[k]; *p >= 0;) {
-			cs_pending_t *op = &s->pending[*p];
-			if (op->handle != h) {
-				p = &op->next;
+			const cs_pending_t *op = &s->pending[*p];
+			if (handle >= 0 ? op->handle != handle : op->silo != silo) {
+				p = &s->pending[*p].next;
 				continue;
 			}
-			int32_t gone = *p;
+			dead[n++] = *p;
 			*p = op->next;
-			if (op->is_send && op->item.carried >= 0)
-				handle_return(s, op->item.carried, op->silo);
-			reply_status(out, op->token, CHAN_EBADHANDLE);
-			pending_free(s, gone);
 		}
+	}
+	return n;
+}
+
+static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out)
+{
+	static int32_t dead[CS_MAX_PENDING];
+	uint32_t n = unlink_ops(s, s->handles[h].chan, h, 0, dead, 0);
+
+	for (uint32_t i = 0; i < n; i++) {
+		cs_pending_t *op = &s->pending[dead[i]];
+
+		if (op->is_send && op->item.carried >= 0)
+			handle_return(s, op->item.carried, op->silo);
+		reply_status(out, op->token, CHAN_EBADHANDLE);
+		pending_free(s, dead[i]);
 	}
 }
 
@@ -647,19 +662,8 @@ static uint32_t unlink_silo_ops(cs_state_t *s, uint16_t silo, int32_t *dead)
 {
 	uint32_t n = 0;
 
-	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++) {
-		int32_t *queues[2] = { &s->chans[c].sendq, &s->chans[c].recvq };
-		for (int k = 0; k < 2; k++) {
-			for (int32_t *p = queues[k]; *p >= 0;) {
-				if (s->pending[*p].silo != silo) {
-					p = &s->pending[*p].next;
-					continue;
-				}
-				dead[n++] = *p;
-				*p = s->pending[*p].next;
-			}
-		}
-	}
+	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++)
+		n = unlink_ops(s, c, -1, silo, dead, n);
 	return n;
 }
 
