@@ -66,3 +66,18 @@ uint64_t sl_clock_ms(void)
 {
 	return (uint64_t)sl_syscall(SL_SYS_CLOCK, 0, 0, 0, 0, 0, 0);
 }
+
+int sl_mem_map(void **addr, size_t pages, unsigned flags)
+{
+	long r = sl_syscall(SL_SYS_MEM_MAP, (long)*addr, (long)pages, (long)flags, 0, 0, 0);
+
+	if (r < 0)
+		return (int)r;
+	*addr = (void *)r;
+	return SL_OK;
+}
+
+int sl_mem_unmap(void *addr, size_t pages)
+{
+	return (int)sl_syscall(SL_SYS_MEM_UNMAP, (long)addr, (long)pages, 0, 0, 0, 0);
+}

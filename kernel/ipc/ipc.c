@@ -75,7 +75,7 @@ static void owned_unlink(kobj_t *o)
 		s->owned = o->owned_next;
 	if (o->owned_next)
 		o->owned_next->owned_prev = o->owned_prev;
-	s->kmem_used -= o->charge;
+	quota_uncharge(&s->kmem, o->charge);
 	o->owner = NULL;
 	o->owned_next = o->owned_prev = NULL;
 }
@@ -158,12 +158,11 @@ static kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err)
 
 	while (charge < size)
 		charge <<= 1;
-	if (owner->kmem_used + charge > owner->kmem_quota) {
-		*err = SL_ENOMEM;
+	if ((*err = quota_charge(&owner->kmem, charge)) < 0)
 		return NULL;
-	}
 	kobj_t *o = kmalloc(size);
 	if (!o) {
+		quota_uncharge(&owner->kmem, charge);
 		*err = SL_ENOMEM;
 		return NULL;
 	}
@@ -171,7 +170,6 @@ static kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err)
 	if (owner->owned)
 		owner->owned->owned_prev = o;
 	owner->owned = o;
-	owner->kmem_used += charge;
 	return o;
 }
 

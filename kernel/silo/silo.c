@@ -253,7 +253,7 @@ static int write_bootinfo(silo_t *s)
 	bi->silo_id = (unsigned)s->id;
 	bi->is_server = s->is_server;
 	bi->cspace_slots = s->cspace.size;
-	bi->kmem_quota = s->kmem_quota;
+	bi->kmem_quota = (unsigned)s->kmem.limit;
 	ksnprintf(bi->name, sizeof bi->name, "%s", s->name);
 	ksnprintf(bi->args, sizeof bi->args, "%s", s->args);
 	return SL_OK;
@@ -287,7 +287,7 @@ static int silo_setup(silo_t *s)
 	int err;
 
 	s->is_server = server == NULL && s->id == 1;
-	s->kmem_quota = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
+	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
 	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
 		    &cap_mdb, &kernel_cap_ops);
 	if (s->is_server) {

@@ -45,7 +45,7 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 {
 	silo_t *s = thread_current()->silo;
 
-	if (nr >= SL_SYS_CAP_COPY && nr < SL_SYS_COUNT)
+	if (nr >= SL_SYS_CAP_COPY && nr <= SL_SYS_EVENTS_BIND)
 		return ipc_syscall((unsigned)nr, f);
 	switch (nr) {
 	case SL_SYS_NULL:

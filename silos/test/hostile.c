@@ -170,7 +170,7 @@ static void quota(void)
 
 	for (sl_slot_t s = 100; s < 500 && (last = sl_ep_create(s)) == 0; s++)
 		made++;
-	check(last, SL_ENOMEM, "creating past the kernel-memory quota");
+	check(last, SL_EQUOTA, "creating past the kernel-memory quota");
 	printf("# %d endpoints fitted in a quota of %u bytes\n", made, sl_bootinfo()->kmem_quota);
 	check(made > 0 && made < 400, 1, "  ... after a bounded number of objects");
 	int freed = 0;

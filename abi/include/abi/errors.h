@@ -23,7 +23,8 @@ typedef enum sl_error {
 	SL_ECAP = -12,          /* the slot is empty or holds the wrong type of capability */
 	SL_EPERM = -13,         /* the capability lacks a right the call needs */
 	SL_EDEAD = -14,         /* the peer is gone (a caller died, a reply was dropped) */
-	SL_ERROR_COUNT = 15,    /* number of codes, SL_OK included */
+	SL_EQUOTA = -15,        /* the calling silo's own quota for this resource is used up */
+	SL_ERROR_COUNT = 16,    /* number of codes, SL_OK included */
 } sl_error_t;
 
 #endif

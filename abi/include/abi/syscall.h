@@ -48,12 +48,19 @@ enum sl_syscall {
 	SL_SYS_POLL = 27,               /* (ntfn) -> 0, word (maybe 0) in RDI */
 
 	SL_SYS_EVENTS_BIND = 28,        /* (silo-events cap, endpoint) -> 0 */
-	SL_SYS_COUNT = 29,
+
+	/* Anonymous memory in the caller's own address space (docs/abi.md). */
+	SL_SYS_MEM_MAP = 29,            /* (hint, pages, flags) -> address */
+	SL_SYS_MEM_UNMAP = 30,          /* (address, pages) -> 0 */
+	SL_SYS_COUNT = 31,
 };
 
 /* Limits the kernel enforces on arguments. */
 #define SL_DEBUG_WRITE_MAX 1024
 #define SL_SLEEP_MAX_MS (24ull * 3600 * 1000)
 #define SL_THREADS_MAX 72               /* threads of one silo, unjoined ones included */
+
+/* SL_SYS_MEM_MAP flags. */
+#define SL_MEM_FIXED 1u                 /* the hint is the address, or fail with SL_EEXIST */
 
 #endif

@@ -13,6 +13,7 @@
 #include <abi/syscall.h>
 #include <kernel/cspace.h>
 #include <kernel/mb2.h>
+#include <kernel/quota.h>
 #include <kernel/spinlock.h>
 #include <kernel/thread.h>
 #include <kernel/vm.h>
@@ -48,7 +49,8 @@ typedef struct silo {
 	int live_threads;
 	bool is_server;                 /* the first module */
 	cspace_t cspace;                /* guarded by ipc_lock */
-	uint32_t kmem_quota, kmem_used; /* bytes of kernel objects; ipc_lock */
+	quota_t kmem;                   /* bytes of kernel objects it caused (kmem=N) */
+	quota_t mem;                    /* pages of user memory (mem=N) */
 	struct kobj *owned;             /* the objects it made; ipc_lock */
 	bool exiting;                   /* exit or fault recorded; threads dying */
 	int exit_code;

@@ -29,6 +29,16 @@ int sl_yield(void);
 int sl_silo_id(void);
 uint64_t sl_clock_ms(void);
 
+/*
+ * Anonymous memory: sl_mem_map maps `pages` zeroed, writable pages in this
+ * silo's address space and stores their address in *addr. On entry *addr
+ * is a hint (NULL: anywhere); with SL_MEM_FIXED it is the address itself.
+ * Charged to the silo's memory quota (mem=N). sl_mem_unmap gives pages
+ * back. Both return 0 or a negative SL_E* code (docs/abi.md).
+ */
+int sl_mem_map(void **addr, size_t pages, unsigned flags);
+int sl_mem_unmap(void *addr, size_t pages);
+
 /* Instruction counter under QEMU -icount, cycle counter elsewhere. */
 static inline uint64_t sl_rdtsc(void)
 {
