@@ -47,18 +47,62 @@ static bool user_range_ok(uint64_t u, size_t n)
 	return u + n >= u && u + n <= USER_TOP;
 }
 
+/* Every page of [u, u+n) is mapped in the calling silo with the rights in
+ * need. Interrupts are off (or the answer may be stale at once). */
+static bool user_pages_ok(uint64_t u, size_t n, unsigned need)
+{
+	vm_space_t space = thread_current()->silo->space;
+
+	if (!user_range_ok(u, n))
+		return false;
+	for (uint64_t page = u & ~(uint64_t)(FRAME_SIZE - 1); page < u + n; page += FRAME_SIZE) {
+		uint64_t pa;
+		unsigned rights;
+
+		if (!vm_translate(space, page, &pa, &rights) || (rights & need) != need)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * All or nothing: every page of the user side is checked before the first
+ * byte moves, and the check and the copy run with interrupts off, so no
+ * other thread of the silo can unmap a page in between (Sluice runs on one
+ * CPU; with several, the unmap path's lock would have to be held here
+ * instead). The fault fixup in arch_user_copy stays as a second line: if
+ * it ever fires, the call still fails cleanly, though possibly after
+ * writing a part. Takes no lock, never sleeps.
+ */
+static int user_copy_checked(void *dst, const void *src, size_t n, uint64_t u, unsigned need)
+{
+	if (!n)
+		return SL_OK;
+	irq_state_t irq = arch_irq_save();
+	int err = user_pages_ok(u, n, need) ? arch_user_copy(dst, src, n) : SL_EFAULT;
+
+	arch_irq_restore(irq);
+	return err;
+}
+
 int copy_from_user(void *dst, uint64_t usrc, size_t n)
 {
-	if (!user_range_ok(usrc, n))
-		return SL_EFAULT;
-	return n ? arch_user_copy(dst, (const void *)usrc, n) : SL_OK;
+	return user_copy_checked(dst, (const void *)usrc, n, usrc, VM_USER);
 }
 
 int copy_to_user(uint64_t udst, const void *src, size_t n)
 {
-	if (!user_range_ok(udst, n))
-		return SL_EFAULT;
-	return n ? arch_user_copy((void *)udst, src, n) : SL_OK;
+	return user_copy_checked((void *)udst, src, n, udst, VM_USER | VM_WRITE);
+}
+
+/* Whether copy_to_user(udst, _, n) would succeed now; writes nothing. */
+static bool user_writable(uint64_t udst, size_t n)
+{
+	irq_state_t irq = arch_irq_save();
+	bool ok = user_pages_ok(udst, n, VM_USER | VM_WRITE);
+
+	arch_irq_restore(irq);
+	return ok;
 }
 
 /* Maps [va, va+len) with fresh zeroed frames. */
@@ -420,12 +464,19 @@ int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr)
 	spin_unlock(&s->lock);
 	if (err < 0)
 		return err;
-	/* The pointer is probed before waiting, so a bad one leaves the
-	 * thread joinable. */
-	if (copy_to_user(code_ptr, &code, sizeof code) < 0 ||
-	    (err = thread_wait_exit(t, &code)) < 0) {
+	/* The pointer is checked (not written) before waiting, so a bad one
+	 * leaves the thread joinable and user memory as it was. */
+	err = user_writable(code_ptr, sizeof code) ? thread_wait_exit(t, &code) : SL_EFAULT;
+	/* The code goes out before the thread is released: if the pointer
+	 * went bad during the wait (another thread unmapped it), the join
+	 * fails whole and the thread stays joinable. */
+	if (err == SL_OK)
+		err = copy_to_user(code_ptr, &code, sizeof code);
+	if (err < 0) {
+		spin_lock(&s->lock);
 		t->joined = false;
-		return err < 0 ? err : SL_EFAULT;
+		spin_unlock(&s->lock);
+		return err;
 	}
 	int slot = t->user_slot;
 	unmap_range(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
@@ -433,8 +484,7 @@ int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr)
 	s->threads[slot] = NULL;                /* out of the silo before the record is reused */
 	thread_free_if_reaped(t);
 	spin_unlock(&s->lock);
-	/* The pointer may have gone meanwhile: the thread is joined all the same. */
-	return copy_to_user(code_ptr, &code, sizeof code);
+	return SL_OK;
 }
 
 /* Records why s ends (first cause wins) and kills its other threads. */

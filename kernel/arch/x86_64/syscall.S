@@ -80,8 +80,10 @@ arch_enter_user:
  * int arch_user_copy(void *dst, const void *src, size_t n)
  * Copies n bytes; returns 0, or SL_EFAULT (-5) if a page fault hit the
  * copy: the page-fault handler moves RIP from user_copy_insn to
- * user_copy_fault. Callers have checked that the user side of the copy
- * lies in the user half.
+ * user_copy_fault. Callers have checked, with interrupts off, that every
+ * page of the user side is mapped with the rights the copy needs, so the
+ * fault is a second line that should never fire: a copy it stops has
+ * written a part.
  */
 	.globl arch_user_copy, user_copy_insn, user_copy_fault
 arch_user_copy:

@@ -1,0 +1,145 @@
+/*
+ * copyout: a call that fails writes nothing. Every call that copies out to
+ * user memory (SL_SYS_CAP_IDENTIFY's info, SL_SYS_THREAD_JOIN's exit code)
+ * is given a destination that runs from mapped memory into an unmapped
+ * page; the mapped bytes are filled with a pattern first and must still
+ * hold it after the SL_EFAULT. Prints TAP; exits 0 if all passed.
+ *
+ * The unmapped neighbour: a thread's user stack is the 64 KiB below a
+ * page-aligned top, and the page just above the top of thread slot i > 0
+ * is the guard page of slot i - 1 (never mapped). A thread started with
+ * __sl_thread_start leaves the 16 bytes below its top unused, so they are
+ * free to scribble on.
+ */
+#include <sys/ipc.h>
+#include <sys/sluice.h>
+
+#define PAGE 4096ul
+#define STACK_TOP0 0x00007ff000000000ul         /* thread slot 0 */
+#define STACK_STRIDE (64 * 1024ul + PAGE)
+#define PATTERN 0xa5
+#define KERNEL_ADDR 0xffffffff80100000ul
+
+static int count, failed;
+
+static void check(int ok, const char *what, long got)
+{
+	count++;
+	failed += !ok;
+	printf("%s %d - %s (got %ld)\n", ok ? "ok" : "not ok", count, what, got);
+}
+
+static void fill(volatile uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = PATTERN;
+}
+
+static bool untouched(const volatile uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != PATTERN)
+			return false;
+	return true;
+}
+
+/* The top of the calling thread's stack, or 0 if it is not where the
+ * layout says (then the checks below would prove nothing). */
+static uintptr_t my_stack_top(void)
+{
+	volatile int here = 0;
+	uintptr_t top = ((uintptr_t)&here + PAGE) & ~(PAGE - 1);
+
+	for (unsigned slot = 1; slot < SL_THREADS_MAX; slot++)
+		if (top == STACK_TOP0 - slot * STACK_STRIDE)
+			return top;
+	return 0;
+}
+
+static int return_42(void *arg)
+{
+	(void)arg;
+	return 42;
+}
+
+/* identify into [top - 16, top) shifted up by `over` bytes past the top. */
+static void identify_straddling(uintptr_t top, size_t over)
+{
+	volatile uint8_t *mapped = (volatile uint8_t *)(top - 16);
+	char what[96];
+
+	fill(mapped, 16);
+	long r = sl_cap_identify(SL_SLOT_SERVER, (sl_cap_info_t *)(top - 16 + over));
+	snprintf(what, sizeof what, "identify %zu bytes past the end of a mapping is SL_EFAULT", over);
+	check(r == SL_EFAULT, what, r);
+	snprintf(what, sizeof what, "identify %zu bytes past the end wrote nothing", over);
+	check(untouched(mapped, 16), what, (long)mapped[15]);
+}
+
+static void identify_edges(uintptr_t top)
+{
+	sl_cap_info_t good;
+
+	identify_straddling(top, 8);
+	identify_straddling(top, 1);
+	identify_straddling(top, 15);
+	/* Exactly up to the end fits: the page is writable and the address right. */
+	long r = sl_cap_identify(SL_SLOT_SERVER, (sl_cap_info_t *)(top - 16));
+	sl_cap_identify(SL_SLOT_SERVER, &good);
+	const sl_cap_info_t *edge = (const sl_cap_info_t *)(top - 16);
+	check(r == 0 && edge->type == SL_CAP_ENDPOINT && edge->badge == good.badge &&
+	      edge->rights == good.rights, "identify into the last 16 bytes of the mapping works", r);
+}
+
+static void join_edges(uintptr_t top)
+{
+	volatile uint8_t *mapped = (volatile uint8_t *)(top - 16);
+	int tid = sl_thread_create(return_42, NULL);
+	long r;
+
+	check(tid > 0, "thread_create for the join checks", tid);
+	sl_sleep_ms(20);        /* let it end first: the join then has a code to write */
+	for (size_t over = 1; over < sizeof(int); over++) {
+		fill(mapped, 16);
+		r = sl_thread_join(tid, (int *)(top - sizeof(int) + over));
+		check(r == SL_EFAULT, "join with a code pointer straddling the end is SL_EFAULT", r);
+		check(untouched(mapped, 16), "that join wrote nothing", (long)mapped[15]);
+	}
+	fill(mapped, 16);
+	r = sl_thread_join(tid, (int *)KERNEL_ADDR);
+	check(r == SL_EFAULT && untouched(mapped, 16), "join with a kernel pointer is SL_EFAULT", r);
+	r = sl_thread_join(tid, (int *)(top - sizeof(int)));
+	check(r == 0 && *(volatile int *)(top - sizeof(int)) == 42,
+	      "the thread is still joinable: code 42 in the last 4 bytes of the mapping", r);
+	r = sl_thread_join(tid, (int *)(top - sizeof(int)));
+	check(r == SL_ESRCH, "and joined once only", r);
+}
+
+static int edge_thread(void *arg)
+{
+	(void)arg;
+	uintptr_t top = my_stack_top();
+
+	check(top != 0, "the thread's stack top is where the layout puts it", (long)top);
+	if (!top)
+		return 1;
+	identify_edges(top);
+	join_edges(top);
+	return 0;
+}
+
+int main(void)
+{
+	int code = -1;
+	sl_cap_info_t info;
+
+	printf("TAP version 13\n");
+	long r = sl_cap_identify(SL_SLOT_SERVER, &info);
+	check(r == 0 && info.type == SL_CAP_ENDPOINT, "identify into a good buffer works", r);
+	int tid = sl_thread_create(edge_thread, NULL);
+	r = tid > 0 ? sl_thread_join(tid, &code) : tid;
+	check(r == 0 && code == 0, "the edge checks ran", r < 0 ? r : code);
+	printf("1..%d\n", count);
+	printf("copyout: %d of %d checks failed\n", failed, count);
+	return failed ? 1 : 0;
+}
