@@ -49,6 +49,7 @@
  * Prints progress, then the number of calls and calls per second; exits 0
  * if the silo's own invariants held (slots 1 and 3 unchanged).
  */
+#include <abi/chanserv.h>
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
@@ -67,9 +68,22 @@
 #define WINDOW_FIRST 8                          /* where the capabilities live */
 #define WINDOW_SLOTS 64
 #define PRIVATE_FIRST 100                       /* a reply slot per thread */
+#define CHAN_FIRST 112                          /* two channel handles per thread */
+#define PROTECTED_END 132
 #define MAX_THREADS 8
-#define MAX_SPAWNED 6
+#define MAX_SPAWNED 20                          /* 4 threads of these reach SL_THREADS_MAX */
+#define MAX_BLOCKERS 3
 #define PROGRESS 20000
+
+/* A thread that blocks in a receive or wait on whatever a window slot
+ * holds, until a message, a signal, the object's death or the silo's exit
+ * ends it. */
+typedef struct blocker {
+	volatile int done;
+	int tid;
+	uint32_t slot;
+	bool wait;
+} blocker_t;
 
 typedef struct fuzzer {
 	uint64_t rng;
@@ -78,6 +92,7 @@ typedef struct fuzzer {
 	uintptr_t top;                          /* of its stack; the 16 bytes below are scratch */
 	int spawned[MAX_SPAWNED];
 	unsigned nspawned;
+	blocker_t blockers[MAX_BLOCKERS];
 	uint8_t scratch[64] __attribute__((aligned(16)));
 	unsigned long results[SL_ERROR_COUNT + 1];     /* by -error; the last: other */
 	unsigned long half_done;                /* failed calls that wrote memory */
@@ -131,7 +146,7 @@ static uint64_t any_slot(fuzzer_t *z)
  * either bad or harmless to write up to 16 bytes through. */
 static uint64_t any_pointer(fuzzer_t *z)
 {
-	switch (below(z, 12)) {
+	switch (below(z, 14)) {
 	case 0: return 0;
 	case 1: return KERNEL_ADDR + below(z, 64);
 	case 2: return KERNEL_DIRECT;
@@ -186,8 +201,7 @@ static uint64_t any_arg(fuzzer_t *z)
 
 static bool protected_slot(uint64_t s)
 {
-	return s == SL_SLOT_SERVER || s == SLOT_ECHO ||
-	       (s >= PRIVATE_FIRST && s < PRIVATE_FIRST + MAX_THREADS + 1);
+	return s == SL_SLOT_SERVER || s == SLOT_ECHO || (s >= PRIVATE_FIRST && s < PROTECTED_END);
 }
 
 static uint64_t unprotect(fuzzer_t *z, uint64_t s)
@@ -360,6 +374,77 @@ static long spawn_or_join(fuzzer_t *z)
 	return r;
 }
 
+static int blocker(void *arg)
+{
+	blocker_t *b = arg;
+	sl_msg_t m = { .spec = SL_SPEC(0, 0, 0, 0) };   /* a call it takes gets SL_EDEAD at once */
+	uint64_t word;
+	long r = b->wait ? sl_wait(b->slot, &word) : sl_recv(b->slot, &m);
+
+	b->done = 1;
+	return (int)r;
+}
+
+/* Starts a blocker, or joins one that has ended (only those: a join of a
+ * blocked one could wait for ever). Left blocked at the end, they die with
+ * the silo. */
+static long blocker_step(fuzzer_t *z)
+{
+	blocker_t *b = &z->blockers[below(z, MAX_BLOCKERS)];
+	int code;
+
+	if (b->tid && b->done) {
+		long r = sl_thread_join(b->tid, &code);
+		if (r == 0)
+			b->tid = 0;
+		return r;
+	}
+	if (b->tid)
+		return SL_EAGAIN;
+	*b = (blocker_t){ .slot = (uint32_t)window_slot(z), .wait = chance(z, 40) };
+	long tid = sl_thread_create(blocker, b);
+	b->tid = tid > 0 ? (int)tid : 0;
+	return tid;
+}
+
+/*
+ * A request to chanserv on a channel handle this thread keeps in its
+ * protected channel slots (only chanserv's replies fill them, so a call
+ * there is always answered): never CS_OP_SEND or CS_OP_RECV, which may
+ * wait for a peer that never comes.
+ */
+static long chan_call(fuzzer_t *z)
+{
+	static const uint32_t ops[] = { CS_OP_TRY_SEND, CS_OP_TRY_RECV, CS_OP_CLONE, CS_OP_CLOSE,
+					CS_OP_INFO, CS_OP_RECEIVER, CS_OP_SENDER, CS_OP_DESTROY,
+					CS_OP_PUBLISH, CS_OP_LOOKUP, CS_OP_CREATE, 0, 15, 0xffffffffu };
+	unsigned c0 = CHAN_FIRST + 2 * z->index, c1 = c0 + 1;
+	sl_cap_info_t info;
+	sl_msg_t m = { .w = { next(z), next(z), next(z), next(z), next(z), next(z), next(z), next(z) } };
+
+	if (sl_cap_identify(c0, &info) < 0 || chance(z, 2)) {
+		for (unsigned c = c0; c <= c1; c++) {
+			m.tag = SL_TAG(CS_OP_CLOSE, 0, 0);
+			if (sl_cap_identify(c, &info) == 0)
+				sl_call(c, &m);
+			sl_cap_delete(c);
+		}
+		m.tag = SL_TAG(chance(z, 50) ? CS_OP_CREATE : CS_OP_CREATE_SYNC, 1, 0);
+		m.w[0] = chance(z, 80) ? 1 + below(z, 16) : below(z, 2 * CHAN_CAPACITY_MAX);
+		m.spec = SL_SPEC(0, 0, c0, c1);
+		return sl_call(SL_SLOT_SERVER, &m);
+	}
+	unsigned target = sl_cap_identify(c1, &info) == 0 && chance(z, 50) ? c1 : c0;
+	uint32_t op = ops[below(z, sizeof ops / sizeof ops[0])];
+	uint64_t tag = SL_TAG(op, below(z, 9), 0);
+
+	if (chance(z, 20))              /* a handle (or anything) riding along */
+		tag = safe_tag(z, SL_TAG_CAPS(SL_TAG(op, below(z, 9), 1), window_slot(z), 0));
+	m.tag = tag;
+	m.spec = safe_spec(z, SL_SPEC(0, 0, window_slot(z), window_slot(z)));
+	return sl_call(target, &m);
+}
+
 /* A well-formed message on a capability this silo holds. */
 static long valid_ipc(fuzzer_t *z)
 {
@@ -385,7 +470,7 @@ static long valid_call(fuzzer_t *z)
 	uint64_t word, s = window_slot(z), d = window_slot(z);
 	sl_cap_info_t *info = (sl_cap_info_t *)(void *)z->scratch;
 
-	switch (below(z, 12)) {
+	switch (below(z, 14)) {
 	case 0: return sl_ep_create((sl_slot_t)s);
 	case 1: return sl_ntfn_create((sl_slot_t)s);
 	case 2: return sl_cap_mint((sl_slot_t)s, (sl_slot_t)d, (unsigned)below(z, 16),
@@ -397,6 +482,8 @@ static long valid_call(fuzzer_t *z)
 	case 7: return sl_signal((sl_slot_t)s);
 	case 8: return sl_poll((sl_slot_t)s, &word);
 	case 9: return spawn_or_join(z);
+	case 10: return chance(z, 10) ? blocker_step(z) : valid_ipc(z);
+	case 11: return chan_call(z);
 	default: return valid_ipc(z);
 	}
 }
@@ -539,8 +626,9 @@ int main(int argc, char **argv)
 	nthreads = (unsigned)arg_value(argc, argv, "threads", 3);
 	nthreads = nthreads < 1 ? 1 : nthreads > MAX_THREADS ? MAX_THREADS : nthreads;
 	cspace_slots = sl_bootinfo()->cspace_slots;
-	if (sl_cap_identify(SL_SLOT_SERVER, &server) < 0 || sl_ep_create(SLOT_ECHO) < 0) {
-		printf("sysfuzz: no server capability or no echo endpoint\n");
+	if (cspace_slots < PROTECTED_END || sl_cap_identify(SL_SLOT_SERVER, &server) < 0 ||
+	    sl_ep_create(SLOT_ECHO) < 0) {
+		printf("sysfuzz: no server capability, no echo endpoint or cspace < %d\n", PROTECTED_END);
 		return 1;
 	}
 	printf("sysfuzz: seed %llu, %lu calls, %u threads\n", (unsigned long long)seed, total_calls, nthreads);
