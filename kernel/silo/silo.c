@@ -22,6 +22,7 @@
 #include <kernel/printk.h>
 #include <kernel/silo.h>
 #include <kernel/string.h>
+#include <kernel/uaccess.h>
 
 #define MAX_ARGS 16
 
@@ -42,9 +43,11 @@ vm_space_t silo_space(const silo_t *s)
 	return s->space;
 }
 
-static bool user_range_ok(uint64_t u, size_t n)
+static bool space_lookup(const void *ctx, uint64_t va, unsigned *rights)
 {
-	return u + n >= u && u + n <= USER_TOP;
+	uint64_t pa;
+
+	return vm_translate(*(const vm_space_t *)ctx, va, &pa, rights);
 }
 
 /* Every page of [u, u+n) is mapped in the calling silo with the rights in
@@ -53,16 +56,7 @@ static bool user_pages_ok(uint64_t u, size_t n, unsigned need)
 {
 	vm_space_t space = thread_current()->silo->space;
 
-	if (!user_range_ok(u, n))
-		return false;
-	for (uint64_t page = u & ~(uint64_t)(FRAME_SIZE - 1); page < u + n; page += FRAME_SIZE) {
-		uint64_t pa;
-		unsigned rights;
-
-		if (!vm_translate(space, page, &pa, &rights) || (rights & need) != need)
-			return false;
-	}
-	return true;
+	return uaccess_pages_ok(u, n, USER_TOP, need, space_lookup, &space);
 }
 
 /*
@@ -76,8 +70,8 @@ static bool user_pages_ok(uint64_t u, size_t n, unsigned need)
  */
 static int user_copy_checked(void *dst, const void *src, size_t n, uint64_t u, unsigned need)
 {
-	if (!n)
-		return SL_OK;
+	if (!n)                 /* no page touched; the pointer must still be a user one */
+		return uaccess_range_ok(u, 0, USER_TOP) ? SL_OK : SL_EFAULT;
 	irq_state_t irq = arch_irq_save();
 	int err = user_pages_ok(u, n, need) ? arch_user_copy(dst, src, n) : SL_EFAULT;
 
