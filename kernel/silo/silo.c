@@ -450,6 +450,8 @@ int silo_start_all(const mb2_info_t *mb)
 	int started = 0;
 	uint32_t i = 0;
 
+	uint64_t t0 = arch_cycles();
+
 	silo_records_alloc(mb->module_count);
 	heap_trim();
 	frames_before = pmm_free_frames();
@@ -457,6 +459,9 @@ int silo_start_all(const mb2_info_t *mb)
 	for (silo_t *s = silo_first; s; s = s->next)
 		started += silo_start(s, &mb->modules[i++]);
 	write_silo_table();
+	/* Under -icount shift=0 these are instruction counts (./sluice bench). */
+	kprintf("silos: %d of %d started in %llu cycles (cycle counter at %llu)\n", started,
+		silo_count, (unsigned long long)(arch_cycles() - t0), (unsigned long long)arch_cycles());
 	if (silo_count > 0 && silos_alive == 0)
 		silos_all_ended();
 	return started;
@@ -729,6 +734,7 @@ static void report_and_power_off(void)
 	ipc_release_all();
 	for (silo_t *s = silo_first; s; s = s->next)
 		ok += silo_report(s);
+	kprintf("shutdown: cycle counter at %llu\n", (unsigned long long)arch_cycles());
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
 	bool clean = memory_all_back();
 	arch_poweroff(ok == silo_count && clean);
