@@ -159,8 +159,8 @@ static void kstack_area_init(void)
 	slotmap_init(&kstack_slots, (uint64_t *)KSTACK_MAP_AREA, slots);
 	if (vm_prepare_tables(vm_kernel_space(), kstack_bottom(0), kstack_bottom(slots - 1) + KSTACK_SIZE) < 0)
 		panic("thread_boot_init: no memory for the kernel-stack page tables");
-	kprintf("threads: %llu kernel-stack slots (as many stacks as RAM holds)\n",
-		(unsigned long long)slots);
+	kprintf("threads: %llu kernel-stack slots (as many stacks as RAM holds), %llu bytes of kmem each\n",
+		(unsigned long long)slots, (unsigned long long)THREAD_KMEM_CHARGE);
 }
 
 /* Called once, on the boot stack: that flow becomes the boot thread. */

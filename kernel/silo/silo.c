@@ -118,7 +118,7 @@ static void unmap_range(silo_t *s, uint64_t va, uint64_t len)
 
 static const char *why_not_mapped(int err)
 {
-	return err == SL_EQUOTA ? "over its mem= or kmem= quota" : "out of memory";
+	return err == SL_EQUOTA ? "over its kmem=, mem= or threads= quota" : "out of memory";
 }
 
 static unsigned segment_rights(uint32_t flags)
@@ -395,7 +395,7 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 	if (load_image(s, m, &why) < 0)
 		goto fail;
 	if ((err = silo_setup(s)) < 0) {
-		why = err == SL_EQUOTA ? "over its kmem= or mem= quota at start" : "no memory for its capabilities";
+		why = err == SL_EQUOTA ? "over its kmem=, mem= or threads= quota" : "no memory for its capabilities";
 		goto fail;
 	}
 	s->state = SILO_RUNNING;
@@ -406,7 +406,7 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 	return true;
 fail:
 	if (!why)
-		why = err == SL_EQUOTA ? "over its kmem= quota" : "out of memory";
+		why = why_not_mapped(err);
 	kprintf("silo %s (id %d) cannot be loaded: %s\n", s->name, s->id, why);
 	s->state = SILO_LOAD_FAILED;
 	if (s->threads[0]) {
