@@ -4,6 +4,9 @@
 #   Writes ${CMAKE_BINARY_DIR}/NAME.iso: GRUB, the kernel with the given
 #   command line, and one module2 line per module (its command line is the
 #   module's name followed by its arguments; "path:a:b" passes "a b").
+#   "path*N:a:b" repeats the module N times, named path-1 .. path-N (the
+#   silo's name is the first word of its command line); GRUB loads the one
+#   file once per line, so the ISO holds a single copy.
 #
 # sluice_scenario(NAME [CMDLINE ...] [MODULES ...] MARKER text [TIMEOUT s])
 #   An ISO plus a ctest test (labels qemu) that passes only when QEMU exits
@@ -36,6 +39,11 @@ function(sluice_iso name)
   foreach(spec IN LISTS A_MODULES)
     string(REPLACE ":" ";" parts "${spec}")
     list(GET parts 0 path)
+    set(repeat 0)
+    if(path MATCHES "^(.+)\\*([0-9]+)$")
+      set(path ${CMAKE_MATCH_1})
+      set(repeat ${CMAKE_MATCH_2})
+    endif()
     if(TARGET ${path})
       list(APPEND module_deps ${path})
       set(path ${CMAKE_BINARY_DIR}/silos/${path})
@@ -47,7 +55,13 @@ function(sluice_iso name)
       string(JOIN " " args ${rest})
     endif()
     get_filename_component(mod_name ${path} NAME)
-    string(APPEND module_lines "  module2 /boot/${mod_name} ${mod_name} ${args}\n")
+    if(repeat GREATER 0)
+      foreach(i RANGE 1 ${repeat})
+        string(APPEND module_lines "  module2 /boot/${mod_name} ${mod_name}-${i} ${args}\n")
+      endforeach()
+    else()
+      string(APPEND module_lines "  module2 /boot/${mod_name} ${mod_name} ${args}\n")
+    endif()
     list(APPEND module_deps ${path})
     list(APPEND copy_cmds COMMAND ${CMAKE_COMMAND} -E copy ${path} ${root}/boot/${mod_name})
   endforeach()

@@ -56,8 +56,8 @@ static void print_modules(const mb2_info_t *mb)
 		kprintf("module %u: [%#x - %#x) %s\n", i, mb->modules[i].start,
 			mb->modules[i].end, mb->modules[i].cmdline);
 	if (mb->modules_dropped)
-		kprintf("warning: %u modules past the first %d ignored\n",
-			mb->modules_dropped, MB2_MAX_MODULES);
+		panic("too many boot modules: %u given, the limit is MB2_MAX_MODULES (%d)",
+		      mb->module_count + mb->modules_dropped, MB2_MAX_MODULES);
 }
 
 static void print_free_memory(void)

@@ -40,8 +40,14 @@ int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out)
 	if (slot == SL_SLOT_NULL || slot >= cs->size)
 		return SL_EINVAL;
 	cap_t **chunk = &cs->chunks[slot / CAP_CHUNK];
-	if (!*chunk && !(*chunk = cs->ops->chunk_alloc(cs->ops->ctx)))
-		return SL_ENOMEM;
+	if (!*chunk) {
+		void *fresh = NULL;
+		int err = cs->ops->chunk_alloc(cs->ops->ctx, &fresh);
+
+		if (err < 0)
+			return err;
+		*chunk = fresh;
+	}
 	cap_t *c = &(*chunk)[slot % CAP_CHUNK];
 	if (c->obj)
 		return SL_EEXIST;

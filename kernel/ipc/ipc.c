@@ -40,18 +40,31 @@ void sched_wake_handoff(thread_t *t);
 
 /* ---------------------------------------------------------------- objects */
 
-static void *chunk_alloc(void *ctx)
+/* A cspace chunk is a frame charged to the kmem quota of the silo whose
+ * cspace it is (ctx; NULL charges nobody). */
+static int chunk_alloc(void *ctx, void **chunk)
 {
+	silo_t *s = ctx;
 	uint64_t pa;
 
-	(void)ctx;
-	return pmm_alloc(&pa) < 0 ? NULL : phys_to_virt(pa);
+	if (s && quota_charge(&s->kmem, FRAME_SIZE) < 0)
+		return SL_EQUOTA;
+	if (pmm_alloc(&pa) < 0) {
+		if (s)
+			quota_uncharge(&s->kmem, FRAME_SIZE);
+		return SL_ENOMEM;
+	}
+	*chunk = phys_to_virt(pa);
+	return SL_OK;
 }
 
 static void chunk_free(void *ctx, void *chunk)
 {
-	(void)ctx;
+	silo_t *s = ctx;
+
 	pmm_free(virt_to_phys_direct(chunk));
+	if (s)
+		quota_uncharge(&s->kmem, FRAME_SIZE);
 }
 
 static void obj_get(void *obj, unsigned type)
@@ -91,6 +104,12 @@ static void obj_put(void *obj, unsigned type)
 
 const cap_ops_t kernel_cap_ops = { chunk_alloc, chunk_free, obj_get, obj_put, NULL };
 
+void ipc_cap_ops_for(struct silo *s, cap_ops_t *ops)
+{
+	*ops = kernel_cap_ops;
+	ops->ctx = s;
+}
+
 /* Wakes t, which waits for IPC_DONE, with result. handoff: the caller
  * blocks next, so t runs straight after it (the fast path). */
 static void ipc_finish(thread_t *t, int result, bool handoff)
@@ -128,8 +147,6 @@ static void obj_destroy(kobj_t *o)
 		endpoint_t *ep = (endpoint_t *)o;
 		fail_all(&ep->senders, SL_EDEAD);
 		fail_all(&ep->receivers, SL_EDEAD);
-		if (ep->events)
-			pmm_free(virt_to_phys_direct(ep->events));
 		break;
 	}
 	case SL_CAP_NOTIFICATION:
@@ -179,19 +196,32 @@ static void endpoint_init(endpoint_t *ep)
 	waitq_init(&ep->receivers, "ep.recv", &ipc_lock);
 }
 
-/* A call needs a reply object every time; keeping a few freed ones spares
- * the slab allocator a round trip per call. */
-static reply_t *reply_new(void)
+/* A call needs a reply object every time, charged to the calling silo's
+ * kmem quota until the object goes (SL_EQUOTA, SL_ENOMEM); keeping a few
+ * freed ones spares the slab allocator a round trip per call. */
+static int reply_new(silo_t *caller, reply_t **out)
 {
-	reply_t *r = reply_spare_count ? reply_spares[--reply_spare_count] : slab_alloc(&reply_cache);
+	uint32_t charge = reply_cache.object_size;
 
-	if (r)
-		*r = (reply_t){ .hdr = { .type = SL_CAP_REPLY } };
-	return r;
+	if (quota_charge(&caller->kmem, charge) < 0)
+		return SL_EQUOTA;
+	reply_t *r = reply_spare_count ? reply_spares[--reply_spare_count] : slab_alloc(&reply_cache);
+	if (!r) {
+		quota_uncharge(&caller->kmem, charge);
+		return SL_ENOMEM;
+	}
+	*r = (reply_t){ .hdr = { .type = SL_CAP_REPLY, .owner = caller, .charge = charge } };
+	*out = r;
+	return SL_OK;
 }
 
 static void reply_release(reply_t *r)
 {
+	/* owner only names whom to give the charge back to: replies are not
+	 * on the owner's list of objects. */
+	if (r->hdr.owner)
+		quota_uncharge(&r->hdr.owner->kmem, r->hdr.charge);
+	r->hdr.owner = NULL;
 	if (reply_spare_count < sizeof reply_spares / sizeof reply_spares[0])
 		reply_spares[reply_spare_count++] = r;
 	else
@@ -424,9 +454,9 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 	if (!block && !a->ep->receivers.list.head)
 		return SL_EWOULDBLOCK;
 	if (call) {             /* the only allocation: before anything changes */
-		self->ipc_reply = reply_new();
-		if (!self->ipc_reply)
-			return SL_ENOMEM;
+		int err = reply_new(self->silo, &self->ipc_reply);
+		if (err < 0)
+			return err;
 	}
 	self->ipc_spec = f->rbx;
 	self->ipc_grant = a->grant;
@@ -485,14 +515,18 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 /* Takes a silo event queued on ep, if any. */
 static bool receive_event(thread_t *self, endpoint_t *ep, uint64_t spec)
 {
-	if (!ep->events_count)
+	silo_event_t *e = ep->events_head;
+
+	if (!e)
 		return false;
-	uint64_t *w = ep->events[ep->events_head];
+	const uint64_t *w = e->words;
 	trap_frame_t ev = { .rsi = SL_TAG(SL_EVENT_SILO_EXIT, 5, 0),
 			    .rdx = w[0], .r10 = w[1], .r8 = w[2], .r9 = w[3], .r12 = w[4] };
 
-	ep->events_head = (ep->events_head + 1) % EP_EVENTS_MAX;
-	ep->events_count--;
+	ep->events_head = e->next;
+	if (!ep->events_head)
+		ep->events_tail = NULL;
+	e->next = NULL;
 	deliver(&ev, NULL, SL_BADGE_KERNEL, self, spec, ep);
 	return true;
 }
@@ -565,7 +599,7 @@ static int invoke_reply_recv(thread_t *self, trap_frame_t *f, const recv_args_t 
 	bool reply_dead = false;
 
 	if (a->reply) {
-		bool idle_next = !a->ep->events_count && !a->ep->senders.list.head;
+		bool idle_next = !a->ep->events_head && !a->ep->senders.list.head;
 		bool handoff = fastpath_on && idle_next && SL_TAG_NCAPS(f->rsi) == 0;
 
 		reply_dead = invoke_reply(self, f, a->reply, handoff) == SL_EDEAD;
@@ -632,13 +666,6 @@ static int sys_events_bind(thread_t *self, const trap_frame_t *f)
 	endpoint_t *ep = c->obj;
 	if (ep == events_ep)
 		return SL_OK;
-	if (!ep->events) {
-		uint64_t pa;
-
-		if (pmm_alloc(&pa) < 0)
-			return SL_ENOMEM;
-		ep->events = phys_to_virt(pa);
-	}
 	ep->hdr.refs++;         /* the kernel's hold, dropped on rebind or shutdown */
 	if (events_ep)
 		obj_put(events_ep, SL_CAP_ENDPOINT);
@@ -662,18 +689,20 @@ void ipc_orphan_objects(silo_t *s)
 	}
 }
 
-void ipc_post_silo_event(const uint64_t words[5])
+void ipc_post_silo_event(silo_event_t *ev)
 {
 	spin_lock(&ipc_lock);
 	endpoint_t *ep = events_ep;
 	if (ep && !ep->hdr.dead) {
 		thread_t *r = take_thread(&ep->receivers);
-		uint32_t tail = (ep->events_head + ep->events_count) % EP_EVENTS_MAX;
 
-		/* A silo ends once and there are fewer silos than slots. */
-		assert(ep->events_count < EP_EVENTS_MAX);
-		memcpy(ep->events[tail], words, sizeof ep->events[tail]);
-		ep->events_count++;
+		/* A silo ends once, so its one event is on no list yet. */
+		ev->next = NULL;
+		if (ep->events_tail)
+			ep->events_tail->next = ev;
+		else
+			ep->events_head = ev;
+		ep->events_tail = ev;
 		if (r) {
 			receive_event(r, ep, r->ipc_spec);
 			r->uframe->rax = SL_OK;

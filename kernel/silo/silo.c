@@ -30,12 +30,16 @@ void arch_enter_user(uint64_t rip, uint64_t rsp, uint64_t a0, uint64_t a1)
 	__attribute__((noreturn));
 int arch_user_copy(void *dst, const void *src, size_t n);
 
-static silo_t silos[SILO_MAX];
+_Static_assert(sizeof(silo_t) <= SLAB_MAX_OBJECT, "a silo record must fit kmalloc");
+_Static_assert(SL_SILO_TABLE_MAX >= MB2_MAX_MODULES, "the server's table must hold every silo");
+
+static silo_t *silo_first;              /* every silo, in id order */
 static int silo_count;
 static int silos_alive;                 /* not counting the server */
 static silo_t *server;
 static bool shutting_down;              /* the server is being stopped */
 static uint64_t frames_before;          /* free frames before the first silo */
+static uint64_t record_pages_before;    /* slab pages of thread records then */
 static spinlock_t table_lock = SPINLOCK_INIT("silos");
 
 vm_space_t silo_space(const silo_t *s)
@@ -99,28 +103,60 @@ static bool user_writable(uint64_t udst, size_t n)
 	return ok;
 }
 
-/* Maps [va, va+len) with fresh zeroed frames. */
-static int map_zeroed(vm_space_t space, uint64_t va, uint64_t len, unsigned rights)
+int silo_charge_pages(silo_t *s, uint64_t n)
+{
+	return quota_charge(&s->mem, n);
+}
+
+void silo_uncharge_pages(silo_t *s, uint64_t n)
+{
+	quota_uncharge(&s->mem, n);
+}
+
+/* Maps one fresh zeroed frame at va, charged to s: SL_EQUOTA (mem=, or
+ * kmem= for a new page table), SL_ENOMEM. */
+static int map_page(silo_t *s, uint64_t va, unsigned rights)
+{
+	uint64_t pa;
+	int err = silo_charge_pages(s, 1);
+
+	if (err < 0)
+		return err;
+	if ((err = pmm_alloc(&pa)) == SL_OK && (err = vm_map(s->space, va, pa, rights | VM_USER)) < 0)
+		pmm_free(pa);
+	if (err < 0)
+		silo_uncharge_pages(s, 1);
+	return err;
+}
+
+/* Maps [va, va+len) with fresh zeroed frames; on failure the caller
+ * unmaps the part that was mapped. */
+static int map_zeroed(silo_t *s, uint64_t va, uint64_t len, unsigned rights)
 {
 	for (uint64_t off = 0; off < len; off += FRAME_SIZE) {
-		uint64_t pa;
-		int err = pmm_alloc(&pa);
+		int err = map_page(s, va + off, rights);
 
-		if (err == SL_OK && (err = vm_map(space, va + off, pa, rights | VM_USER)) < 0)
-			pmm_free(pa);
 		if (err < 0)
 			return err;
 	}
 	return SL_OK;
 }
 
-static void unmap_range(vm_space_t space, uint64_t va, uint64_t len)
+static void unmap_range(silo_t *s, uint64_t va, uint64_t len)
 {
 	uint64_t pa;
 
-	for (uint64_t off = 0; off < len; off += FRAME_SIZE)
-		if (vm_unmap(space, va + off, &pa) == SL_OK)
+	for (uint64_t off = 0; off < len; off += FRAME_SIZE) {
+		if (vm_unmap(s->space, va + off, &pa) == SL_OK) {
 			pmm_free(pa);
+			silo_uncharge_pages(s, 1);
+		}
+	}
+}
+
+static const char *why_not_mapped(int err)
+{
+	return err == SL_EQUOTA ? "over its kmem=, mem= or threads= quota" : "out of memory";
 }
 
 static unsigned segment_rights(uint32_t flags)
@@ -152,9 +188,9 @@ static int load_image(silo_t *s, const mb2_module_t *m, const char **why)
 	for (unsigned i = 0; i < img.count; i++) {
 		const elf_segment_t *seg = &img.segments[i];
 
-		err = map_zeroed(s->space, seg->vaddr, seg->memsz, segment_rights(seg->flags));
+		err = map_zeroed(s, seg->vaddr, seg->memsz, segment_rights(seg->flags));
 		if (err < 0) {
-			*why = "out of memory";
+			*why = why_not_mapped(err);
 			return err;
 		}
 		fill_segment(s->space, file, seg);
@@ -208,20 +244,29 @@ static void silo_thread_entry(void *arg)
 			self->user_arg[0], self->user_arg[1]);
 }
 
-/* A thread for slot in s with a mapped user stack; NULL if out of room. */
-static thread_t *silo_thread_alloc(silo_t *s, int slot)
+/*
+ * A thread for slot in s with a mapped user stack, charged to s: one of
+ * threads=, the record and kernel stack to kmem=, the stack pages to mem=.
+ * NULL and *err (SL_EQUOTA, SL_ENOMEM) if any of them is out.
+ */
+static thread_t *silo_thread_alloc(silo_t *s, int slot, int *err)
 {
 	char name[THREAD_NAME_MAX];
 	thread_t *t;
 
-	ksnprintf(name, sizeof name, "%s.%d", s->name, slot);
-	t = thread_alloc(name, PRIO_DEFAULT);
-	if (!t)
+	if ((*err = quota_charge(&s->nthreads, 1)) < 0)
 		return NULL;
-	if (map_zeroed(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE, VM_WRITE) < 0) {
-		unmap_range(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
+	ksnprintf(name, sizeof name, "%s.%d", s->name, slot);
+	t = thread_alloc_charged(name, PRIO_DEFAULT, &s->kmem, err);
+	if (!t) {
+		quota_uncharge(&s->nthreads, 1);
+		return NULL;
+	}
+	if ((*err = map_zeroed(s, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE, VM_WRITE)) < 0) {
+		unmap_range(s, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
 		t->detached = true;
 		thread_reap_stack(t);
+		quota_uncharge(&s->nthreads, 1);
 		return NULL;
 	}
 	t->silo = s;
@@ -247,7 +292,7 @@ static void split_cmdline(silo_t *s, const char *cmdline)
 	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i);
 }
 
-/* cspace=N and kmem=N in the module's arguments set the silo's limits. */
+/* A number in the module's arguments (key=N), clamped to [lo, hi]. */
 static uint32_t arg_number(const silo_t *s, const char *key, uint32_t dflt, uint32_t lo, uint32_t hi)
 {
 	char buf[12];
@@ -272,8 +317,10 @@ static int map_readonly_pages(silo_t *s, uint64_t va, unsigned npages, void **pa
 		uint64_t pa;
 		unsigned rights;
 
-		if (map_zeroed(s->space, va + i * FRAME_SIZE, FRAME_SIZE, 0) < 0)
-			return SL_ENOMEM;
+		int err = map_zeroed(s, va + i * FRAME_SIZE, FRAME_SIZE, 0);
+
+		if (err < 0)
+			return err;
 		vm_translate(s->space, va + i * FRAME_SIZE, &pa, &rights);
 		pages[i] = phys_to_virt(pa);
 	}
@@ -299,23 +346,44 @@ static int write_bootinfo(silo_t *s)
 
 static void *silo_table_pages[SL_SILO_TABLE_PAGES];
 
+/* Pages of the server's silo table: as many as the silos need. */
+static unsigned silo_table_pages_needed(void)
+{
+	size_t bytes = offsetof(sl_silo_table_t, silos) + (size_t)silo_count * sizeof(sl_silo_entry_t);
+
+	return (unsigned)((bytes + FRAME_SIZE - 1) / FRAME_SIZE);
+}
+
+/* Copies n bytes to offset off of the table (its pages are not contiguous). */
+static void silo_table_write(size_t off, const void *src, size_t n)
+{
+	const uint8_t *from = src;
+
+	while (n) {
+		size_t page = off / FRAME_SIZE, in = off % FRAME_SIZE;
+		size_t chunk = FRAME_SIZE - in < n ? FRAME_SIZE - in : n;
+
+		if (silo_table_pages[page])
+			memcpy((uint8_t *)silo_table_pages[page] + in, from, chunk);
+		off += chunk;
+		from += chunk;
+		n -= chunk;
+	}
+}
+
 /* The server's read-only table of every silo, filled once all are loaded. */
 static void write_silo_table(void)
 {
-	static sl_silo_table_t table;
-	const uint8_t *src = (const uint8_t *)&table;
+	unsigned head[2] = { (unsigned)silo_count, 0 };
+	size_t off = offsetof(sl_silo_table_t, silos);
 
-	table.count = (unsigned)silo_count;
-	for (int i = 0; i < silo_count && i < SL_SILO_TABLE_MAX; i++) {
-		sl_silo_entry_t *e = &table.silos[i];
-		e->id = (unsigned)silos[i].id;
-		ksnprintf(e->name, sizeof e->name, "%s", silos[i].name);
-		ksnprintf(e->args, sizeof e->args, "%s", silos[i].args);
-	}
-	for (unsigned p = 0; p < SL_SILO_TABLE_PAGES; p++) {
-		size_t off = p * FRAME_SIZE, n = sizeof table - off < FRAME_SIZE ? sizeof table - off : FRAME_SIZE;
-		if (silo_table_pages[p] && off < sizeof table)
-			memcpy(silo_table_pages[p], src + off, n);
+	silo_table_write(0, head, sizeof head);
+	for (silo_t *s = silo_first; s; s = s->next, off += sizeof(sl_silo_entry_t)) {
+		sl_silo_entry_t e = { .id = (unsigned)s->id };
+
+		ksnprintf(e.name, sizeof e.name, "%s", s->name);
+		ksnprintf(e.args, sizeof e.args, "%s", s->args);
+		silo_table_write(off, &e, sizeof e);
 	}
 }
 
@@ -325,13 +393,10 @@ static int silo_setup(silo_t *s)
 	int err;
 
 	s->is_server = server == NULL && s->id == 1;
-	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
-	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
-		    &cap_mdb, &kernel_cap_ops);
 	if (s->is_server) {
 		if ((err = ipc_setup_server(s)) < 0)
 			return err;
-		if ((err = map_readonly_pages(s, SL_SILO_TABLE_ADDR, SL_SILO_TABLE_PAGES, silo_table_pages)) < 0)
+		if ((err = map_readonly_pages(s, SL_SILO_TABLE_ADDR, silo_table_pages_needed(), silo_table_pages)) < 0)
 			return err;
 		server = s;
 	} else if (server && (err = ipc_setup_client(s, server)) < 0) {
@@ -340,22 +405,35 @@ static int silo_setup(silo_t *s)
 	return write_bootinfo(s);
 }
 
+/* The quotas, from the module's arguments, before anything is charged. */
+static void silo_limits(silo_t *s)
+{
+	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
+	s->mem.limit = arg_number(s, "mem", SL_MEM_DEFAULT, 0, 1u << 30);
+	s->nthreads.limit = arg_number(s, "threads", SL_THREADS_DEFAULT, 1, SL_THREADS_MAX);
+	ipc_cap_ops_for(s, &s->cap_ops);
+	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
+		    &cap_mdb, &s->cap_ops);
+}
+
 static bool silo_start(silo_t *s, const mb2_module_t *m)
 {
-	const char *why = "out of memory";
+	const char *why = NULL;
 	thread_t *t;
+	int err = SL_OK;
 
 	s->lock = (spinlock_t)SPINLOCK_INIT("silo");
 	split_cmdline(s, m->cmdline);
-	if (vm_space_create(&s->space) < 0)
+	silo_limits(s);
+	if ((err = vm_space_create(&s->space, &s->kmem)) < 0)
 		goto fail;
-	t = silo_thread_alloc(s, 0);
+	t = silo_thread_alloc(s, 0, &err);
 	if (!t)
 		goto fail;
 	if (load_image(s, m, &why) < 0)
 		goto fail;
-	if (silo_setup(s) < 0) {
-		why = "no memory for its capabilities";
+	if ((err = silo_setup(s)) < 0) {
+		why = err == SL_EQUOTA ? "over its kmem=, mem= or threads= quota" : "no memory for its capabilities";
 		goto fail;
 	}
 	s->state = SILO_RUNNING;
@@ -365,6 +443,8 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 	thread_launch(t, silo_main_entry, s);
 	return true;
 fail:
+	if (!why)
+		why = why_not_mapped(err);
 	kprintf("silo %s (id %d) cannot be loaded: %s\n", s->name, s->id, why);
 	s->state = SILO_LOAD_FAILED;
 	if (s->threads[0]) {
@@ -385,29 +465,49 @@ __attribute__((noreturn)) static void report_and_power_off(void);
 static void silos_all_ended(void);
 static void silo_doom(silo_t *s, int code);
 
+/* One record per module, made before the frames are counted: records
+ * live until power-off, so they are not the silos' to give back. */
+static void silo_records_alloc(uint32_t n)
+{
+	silo_t **link = &silo_first;
+
+	for (uint32_t i = 0; i < n; i++) {
+		silo_t *s = kmalloc(sizeof *s);
+
+		if (!s)
+			panic("silo_start_all: no memory for %u silo records", n);
+		s->id = (int)i + 1;
+		*link = s;
+		link = &s->next;
+	}
+	silo_count = (int)n;
+}
+
 int silo_start_all(const mb2_info_t *mb)
 {
 	int started = 0;
+	uint32_t i = 0;
 
+	uint64_t t0 = arch_cycles();
+
+	silo_records_alloc(mb->module_count);
 	heap_trim();
 	frames_before = pmm_free_frames();
-	for (uint32_t i = 0; i < mb->module_count && i < SILO_MAX; i++) {
-		silo_t *s = &silos[silo_count];
-
-		s->id = ++silo_count;
-		started += silo_start(s, &mb->modules[i]);
-	}
-	if (mb->module_count > SILO_MAX)
-		kprintf("warning: only the first %d modules become silos\n", SILO_MAX);
+	record_pages_before = thread_record_pages();
+	for (silo_t *s = silo_first; s; s = s->next)
+		started += silo_start(s, &mb->modules[i++]);
 	write_silo_table();
+	/* Under -icount shift=0 these are instruction counts (./sluice bench). */
+	kprintf("silos: %d of %d started in %llu cycles (cycle counter at %llu)\n", started,
+		silo_count, (unsigned long long)(arch_cycles() - t0), (unsigned long long)arch_cycles());
 	if (silo_count > 0 && silos_alive == 0)
 		silos_all_ended();
 	return started;
 }
 
-int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1)
+int64_t silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1)
 {
-	int slot = -1, err = SL_OK;
+	int slot = -1, err = SL_EQUOTA;
 
 	if (entry < USER_MIN || entry >= USER_IMAGE_MAX)
 		return SL_EINVAL;
@@ -415,8 +515,9 @@ int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1)
 	for (int i = 1; i < SILO_THREADS_MAX && slot < 0; i++)
 		if (!s->threads[i])
 			slot = i;
-	thread_t *t = slot < 0 ? NULL : silo_thread_alloc(s, slot);
-	int tid = t ? t->id : 0;
+	/* No free slot means threads= is at its maximum, SL_THREADS_MAX. */
+	thread_t *t = slot < 0 ? NULL : silo_thread_alloc(s, slot, &err);
+	int64_t tid = t ? t->id : 0;
 	/* Launched before the lock goes: nobody (a kill, a join) may see a
 	 * thread in s->threads that is not ready to run yet. */
 	if (t) {
@@ -424,21 +525,17 @@ int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1)
 		t->user_arg[0] = a0;
 		t->user_arg[1] = a1;
 		if (s->exiting) {
-			err = SL_EKILLED;
+			tid = SL_EKILLED;
 			t->killed = true;
 		}
 		thread_launch(t, silo_thread_entry, t);
 	}
 	spin_unlock(&s->lock);
-	if (slot < 0)
-		return SL_EAGAIN;
-	if (!t)
-		return SL_ENOMEM;
-	return err < 0 ? err : tid;
+	return t ? tid : err;
 }
 
 /* The thread of s with id tid, or NULL. s->lock held. */
-static thread_t *find_thread(silo_t *s, int tid)
+static thread_t *find_thread(silo_t *s, int64_t tid)
 {
 	for (int i = 0; i < SILO_THREADS_MAX; i++)
 		if (s->threads[i] && s->threads[i]->id == tid)
@@ -446,7 +543,7 @@ static thread_t *find_thread(silo_t *s, int tid)
 	return NULL;
 }
 
-int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr)
+int silo_thread_join(silo_t *s, int64_t tid, uint64_t code_ptr)
 {
 	int code = 0, err;
 
@@ -473,11 +570,12 @@ int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr)
 		return err;
 	}
 	int slot = t->user_slot;
-	unmap_range(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
+	unmap_range(s, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE);
 	spin_lock(&s->lock);
 	s->threads[slot] = NULL;                /* out of the silo before the record is reused */
 	thread_free_if_reaped(t);
 	spin_unlock(&s->lock);
+	quota_uncharge(&s->nthreads, 1);
 	return SL_OK;
 }
 
@@ -542,7 +640,11 @@ void silo_return_to_user(void)
 /* The last thread of s is leaving: free what s owned. */
 static void silo_teardown(silo_t *s)
 {
-	uint64_t event[5] = { (uint64_t)s->id, (uint64_t)(int64_t)s->exit_code, (uint64_t)-1, 0, 0 };
+	uint64_t *event = s->exit_event.words;
+
+	event[0] = (uint64_t)s->id;
+	event[1] = (uint64_t)(int64_t)s->exit_code;
+	event[2] = (uint64_t)-1;
 
 	spin_lock(&ipc_lock);
 	cspace_destroy(&s->cspace);
@@ -560,6 +662,7 @@ static void silo_teardown(silo_t *s)
 		t->silo = NULL;
 		t->detached = true;             /* nobody is left to join it */
 		thread_free_if_reaped(t);
+		quota_uncharge(&s->nthreads, 1);
 	}
 	vm_activate(vm_kernel_space());
 	spin_unlock(&s->lock);
@@ -576,7 +679,7 @@ static void silo_teardown(silo_t *s)
 		s->state = SILO_EXITED;
 	}
 	if (!s->is_server)
-		ipc_post_silo_event(event);
+		ipc_post_silo_event(&s->exit_event);
 }
 
 void silo_thread_exit(int code)
@@ -651,7 +754,11 @@ static bool memory_all_back(void)
 	for (int i = 0; i < 1000 && thread_count_in_use() > 2; i++)
 		sched_yield();
 	heap_trim();
-	uint64_t after = pmm_free_frames() + KSTACK_SIZE / FRAME_SIZE;
+	/* The running thread's stack, and the slab page its record may have
+	 * opened, are the only frames still in use (a leaked record shows in
+	 * the thread count). */
+	uint64_t after = pmm_free_frames() + KSTACK_SIZE / FRAME_SIZE +
+			 (thread_record_pages() - record_pages_before);
 	int threads = thread_count_in_use();
 
 	kprintf("memory: %llu frames free before the silos, %llu after; %d threads in use\n",
@@ -669,8 +776,9 @@ static void report_and_power_off(void)
 	int ok = 0;
 
 	ipc_release_all();
-	for (int i = 0; i < silo_count; i++)
-		ok += silo_report(&silos[i]);
+	for (silo_t *s = silo_first; s; s = s->next)
+		ok += silo_report(s);
+	kprintf("shutdown: cycle counter at %llu\n", (unsigned long long)arch_cycles());
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
 	bool clean = memory_all_back();
 	arch_poweroff(ok == silo_count && clean);

@@ -27,9 +27,9 @@ static int64_t sys_debug_write(uint64_t buf, uint64_t len)
 
 static int64_t sys_thread_join(silo_t *s, uint64_t tid, uint64_t code_ptr)
 {
-	if (tid > INT32_MAX)
+	if (tid > INT64_MAX)
 		return SL_ESRCH;
-	return silo_thread_join(s, (int)tid, code_ptr);
+	return silo_thread_join(s, (int64_t)tid, code_ptr);
 }
 
 static int64_t sys_sleep(uint64_t ms)

@@ -90,8 +90,8 @@ static void thread_slots_run_out(void)
 
 	while (made <= SL_THREADS_MAX && (r = sl_thread_create(return_code, (void *)0)) > 0)
 		tids[made++] = (int)r;
-	check(r == SL_EAGAIN && made == SL_THREADS_MAX - 1,
-	      "thread SL_THREADS_MAX of a silo (main included) is SL_EAGAIN", r);
+	check(r == SL_EQUOTA && made == SL_THREADS_DEFAULT - 1,
+	      "thread SL_THREADS_DEFAULT of a silo (main included) is SL_EQUOTA", r);
 	for (int i = 0; i < made; i++)
 		joined += sl_thread_join(tids[i], &code) == 0 && code == 0;
 	check(joined == made, "every thread made before the limit joins", joined);

@@ -1,9 +1,9 @@
 /*
  * sysfuzz: random system calls with random arguments from a seeded PRNG.
  *
- *   sysfuzz seed=N calls=N threads=N
+ *   sysfuzz seed=N calls=N workers=N
  *
- * `threads` fuzzing threads (default 3) share `calls` calls (default
+ * `workers` fuzzing threads (default 3) share `calls` calls (default
  * 100000); each has its own PRNG, seeded from `seed` and its index, so a
  * seed names the calls each thread makes (the interleaving under
  * preemption varies). Numbers run from -1 past SL_SYS_COUNT; arguments come
@@ -623,7 +623,7 @@ int main(int argc, char **argv)
 
 	seed = arg_value(argc, argv, "seed", 1);
 	total_calls = arg_value(argc, argv, "calls", 100000);
-	nthreads = (unsigned)arg_value(argc, argv, "threads", 3);
+	nthreads = (unsigned)arg_value(argc, argv, "workers", 3);
 	nthreads = nthreads < 1 ? 1 : nthreads > MAX_THREADS ? MAX_THREADS : nthreads;
 	cspace_slots = sl_bootinfo()->cspace_slots;
 	if (cspace_slots < PROTECTED_END || sl_cap_identify(SL_SLOT_SERVER, &server) < 0 ||

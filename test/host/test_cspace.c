@@ -46,22 +46,23 @@ typedef struct fake_obj {
 static struct {
 	int live;                       /* chunks allocated, not yet freed */
 	int allocs;                     /* chunk_alloc calls */
-	bool fail;                      /* chunk_alloc returns NULL */
+	int fail;                       /* chunk_alloc returns this error (0: succeeds) */
 } chunks;
 
 static fake_obj_t pool[POOL];
 static int npool;
 
-static void *chunk_alloc(void *ctx)
+static int chunk_alloc(void *ctx, void **chunk)
 {
 	assert_ptr_equal(ctx, &chunks);
 	chunks.allocs++;
 	if (chunks.fail)
-		return NULL;
+		return chunks.fail;
 	void *p = calloc(CAP_CHUNK, sizeof(cap_t));
 	assert_non_null(p);
 	chunks.live++;
-	return p;
+	*chunk = p;
+	return SL_OK;
 }
 
 static void chunk_free(void *ctx, void *chunk)
@@ -936,7 +937,7 @@ static void test_chunk_alloc_failure_is_enomem(void **state)
 	fake_obj_t *o = new_obj(EP), *n = new_obj(NTFN);
 
 	root(&a, 1, o, ALL);
-	chunks.fail = true;
+	chunks.fail = SL_ENOMEM;
 	save();
 	assert_int_equal(cap_insert_root(&a, 70, n, NTFN, ALL, 0), SL_ENOMEM);
 	assert_int_equal(cap_insert_root(&b, 1, n, NTFN, ALL, 0), SL_ENOMEM);
@@ -948,9 +949,29 @@ static void test_chunk_alloc_failure_is_enomem(void **state)
 	expect_unchanged();
 	assert_false(n->used);
 	expect_cap(&a, 1, o, ALL, 0);
-	chunks.fail = false;
+	chunks.fail = 0;
 	assert_int_equal(cap_copy(&a, 1, &a, 70), SL_OK);
 	assert_int_equal(chunks.live, 2);
+	assert_int_equal(cap_revoke(&a, 1), 1);
+}
+
+/* A chunk refused by the owner's quota is SL_EQUOTA, passed through as
+ * the chunk source gave it, and changes nothing either. */
+static void test_chunk_quota_failure_is_equota(void **state)
+{
+	(void)state;
+	fake_obj_t *o = new_obj(EP), *n = new_obj(NTFN);
+
+	root(&a, 1, o, ALL);
+	chunks.fail = SL_EQUOTA;
+	save();
+	assert_int_equal(cap_insert_root(&a, 70, n, NTFN, ALL, 0), SL_EQUOTA);
+	assert_int_equal(cap_copy(&a, 1, &a, 70), SL_EQUOTA);
+	assert_int_equal(cap_move(&a, 1, &b, 2), SL_EQUOTA);
+	expect_unchanged();
+	assert_false(n->used);
+	chunks.fail = 0;
+	assert_int_equal(cap_copy(&a, 1, &a, 70), SL_OK);
 	assert_int_equal(cap_revoke(&a, 1), 1);
 }
 
@@ -1315,6 +1336,7 @@ int main(void)
 		T(test_fresh_cspace_has_no_chunks),
 		T(test_slot_1000_allocates_exactly_one_chunk),
 		T(test_chunk_alloc_failure_is_enomem),
+		T(test_chunk_quota_failure_is_equota),
 		T(test_random_operations_match_model),
 	};
 

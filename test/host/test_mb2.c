@@ -20,7 +20,7 @@ enum { TAG_END = 0, TAG_CMDLINE = 1, TAG_LOADER = 2, TAG_MODULE = 3,
 
 /* A block under construction: bytes, and where the next byte goes. */
 typedef struct {
-	uint64_t words[1024];           /* 8-byte alignment, as the loader gives */
+	uint64_t words[8192];           /* 8-byte alignment, as the loader gives */
 	uint32_t off;
 } block_t;
 
@@ -497,7 +497,7 @@ static void test_bad_mmap(void **state)
 	EXPECT_MALFORMED(&b);
 }
 
-/* Past MB2_MAX_MODULES, the first 32 modules are kept in order and the
+/* Past MB2_MAX_MODULES, the first MB2_MAX_MODULES are kept in order and the
  * rest are counted in modules_dropped. */
 static void test_too_many_modules(void **state)
 {

@@ -42,7 +42,7 @@ enum {
 
 #define SL_CSPACE_DEFAULT 4096          /* slots, unless the module says cspace=N */
 #define SL_CSPACE_MAX 4096
-#define SL_KMEM_DEFAULT (64 * 1024)     /* bytes of kernel objects, unless kmem=N */
+#define SL_KMEM_DEFAULT (2 * 1024 * 1024)       /* bytes of kernel objects, unless kmem=N */
 
 /* SL_SYS_CAP_IDENTIFY fills this. */
 typedef struct sl_cap_info {

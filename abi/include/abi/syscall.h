@@ -59,6 +59,8 @@ enum sl_syscall {
 #define SL_DEBUG_WRITE_MAX 1024
 #define SL_SLEEP_MAX_MS (24ull * 3600 * 1000)
 #define SL_THREADS_MAX 72               /* threads of one silo, unjoined ones included */
+#define SL_THREADS_DEFAULT SL_THREADS_MAX       /* the threads= quota, unless the module says */
+#define SL_MEM_DEFAULT 16384            /* pages of user memory (64 MiB), unless mem=N */
 
 /* SL_SYS_MEM_MAP flags. */
 #define SL_MEM_FIXED 1u                 /* the hint is the address, or fail with SL_EEXIST */

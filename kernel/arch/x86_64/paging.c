@@ -10,6 +10,7 @@
  */
 #include <abi/errors.h>
 #include <arch/cpu.h>
+#include <kernel/heap.h>
 #include <arch/paging.h>
 #include <kernel/panic.h>
 #include <kernel/pmm.h>
@@ -24,7 +25,8 @@ extern const char _kernel_rodata_start[], _kernel_rodata_end[];
 extern const char _kernel_data_start[], _kernel_data_end[];
 extern const char kernel_stack_guard[];
 
-static vm_space_t kernel_space;
+static struct vm_space_rec kernel_space_rec;
+static vm_space_t kernel_space = &kernel_space_rec;
 static spinlock_t vm_lock = SPINLOCK_INIT("vm");   /* before frames */
 
 static unsigned index_at(uintptr_t va, int level)
@@ -57,9 +59,24 @@ static uint64_t pte_bits(unsigned rights)
  * missing tables when create is set. NULL if absent or a large page is in
  * the way; *err says which.
  */
+/* A zeroed frame for a new table of space, charged to its quota. */
+static int table_alloc(vm_space_t space, uint64_t *frame)
+{
+	if (space->tables && quota_charge(space->tables, FRAME_SIZE) < 0)
+		return SL_EQUOTA;
+	if (pmm_alloc(frame) < 0) {
+		if (space->tables)
+			quota_uncharge(space->tables, FRAME_SIZE);
+		return SL_ENOMEM;
+	}
+	if (space->tables)
+		space->charged += FRAME_SIZE;
+	return SL_OK;
+}
+
 static uint64_t *walk(vm_space_t space, uintptr_t va, int level, bool create, int *err)
 {
-	uint64_t *table = phys_to_virt(space);
+	uint64_t *table = phys_to_virt(space->root);
 
 	for (int l = LEVELS - 1; l > level; l--) {
 		uint64_t *e = &table[index_at(va, l)];
@@ -75,10 +92,8 @@ static uint64_t *walk(vm_space_t space, uintptr_t va, int level, bool create, in
 				*err = SL_ENOENT;
 				return NULL;
 			}
-			if (pmm_alloc(&frame) < 0) {
-				*err = SL_ENOMEM;
+			if ((*err = table_alloc(space, &frame)) < 0)
 				return NULL;
-			}
 			/* Intermediate entries allow everything; leaves decide. */
 			*e = frame | PTE_P | PTE_W | (va < USER_TOP ? PTE_U : 0);
 		}
@@ -143,7 +158,7 @@ static unsigned rights_of(uint64_t e)
 
 bool vm_translate(vm_space_t space, uintptr_t va, uint64_t *pa, unsigned *rights)
 {
-	uint64_t *table = phys_to_virt(space);
+	uint64_t *table = phys_to_virt(space->root);
 
 	for (int l = LEVELS - 1; l >= 0; l--) {
 		uint64_t e = table[index_at(va, l)];
@@ -189,7 +204,7 @@ static void map_direct(uint64_t top_phys)
  * mappings then land in tables every space already shares. */
 static void share_kernel_half(void)
 {
-	uint64_t *pml4 = phys_to_virt(kernel_space);
+	uint64_t *pml4 = phys_to_virt(kernel_space->root);
 
 	for (unsigned i = 256; i < 512; i++) {
 		uint64_t frame;
@@ -202,16 +217,28 @@ static void share_kernel_half(void)
 	}
 }
 
-int vm_space_create(vm_space_t *out)
+/* The record and the top-level table, charged as one frame and a record. */
+#define SPACE_CHARGE (FRAME_SIZE + sizeof(struct vm_space_rec))
+
+int vm_space_create(vm_space_t *out, quota_t *tables)
 {
 	uint64_t frame;
+	int err = tables ? quota_charge(tables, SPACE_CHARGE) : SL_OK;
 
-	if (pmm_alloc(&frame) < 0)
+	if (err < 0)
+		return err;
+	vm_space_t space = kmalloc(sizeof *space);
+	if (!space || pmm_alloc(&frame) < 0) {
+		kfree(space);
+		if (tables)
+			quota_uncharge(tables, SPACE_CHARGE);
 		return SL_ENOMEM;
-	uint64_t *pml4 = phys_to_virt(frame), *kernel = phys_to_virt(kernel_space);
+	}
+	uint64_t *pml4 = phys_to_virt(frame), *kernel = phys_to_virt(kernel_space->root);
 	for (unsigned i = 256; i < 512; i++)
 		pml4[i] = kernel[i];
-	*out = frame;
+	*space = (struct vm_space_rec){ .root = frame, .tables = tables, .charged = tables ? SPACE_CHARGE : 0 };
+	*out = space;
 	return SL_OK;
 }
 
@@ -233,13 +260,16 @@ static void free_tree(uint64_t e, int level)
 
 void vm_space_destroy(vm_space_t space)
 {
-	uint64_t *pml4 = phys_to_virt(space);
+	uint64_t *pml4 = phys_to_virt(space->root);
 
-	assert(read_cr3() != space);
+	assert(read_cr3() != space->root && space != kernel_space);
 	for (unsigned i = 0; i < 256; i++)
 		if (pml4[i] & PTE_P)
 			free_tree(pml4[i], 2);
-	pmm_free(space);
+	pmm_free(space->root);
+	if (space->tables)
+		quota_uncharge(space->tables, space->charged);
+	kfree(space);
 }
 
 int vm_prepare_tables(vm_space_t space, uintptr_t start, uintptr_t end)
@@ -256,13 +286,13 @@ int vm_prepare_tables(vm_space_t space, uintptr_t start, uintptr_t end)
 
 void vm_activate(vm_space_t space)
 {
-	if (read_cr3() != space)
-		write_cr3(space);
+	if (read_cr3() != space->root)
+		write_cr3(space->root);
 }
 
 void vm_init(uint64_t top_phys)
 {
-	if (pmm_alloc(&kernel_space) < 0)
+	if (pmm_alloc(&kernel_space->root) < 0)
 		panic("vm_init: no frame for the kernel's top-level table");
 	map_range_or_panic((uintptr_t)_kernel_text_start, (uintptr_t)_kernel_text_end, VM_EXEC);
 	map_range_or_panic((uintptr_t)_kernel_rodata_start, (uintptr_t)_kernel_rodata_end, 0);
@@ -270,7 +300,7 @@ void vm_init(uint64_t top_phys)
 	map_direct((top_phys + LARGE_PAGE - 1) & ~(LARGE_PAGE - 1));
 	share_kernel_half();
 	write_cr4(read_cr4() | CR4_PGE);
-	write_cr3(kernel_space);
+	write_cr3(kernel_space->root);
 }
 
 vm_space_t vm_kernel_space(void)

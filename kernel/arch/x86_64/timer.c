@@ -66,3 +66,8 @@ uint32_t arch_timer_hz(void)
 {
 	return timer_hz;
 }
+
+uint64_t arch_cycles(void)
+{
+	return rdtsc();
+}

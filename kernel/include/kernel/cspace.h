@@ -42,7 +42,9 @@ typedef struct cap_mdb {
 } cap_mdb_t;
 
 typedef struct cap_ops {
-	void *(*chunk_alloc)(void *ctx);                /* zeroed CAP_CHUNK cap_t's, or NULL */
+	/* Zeroed CAP_CHUNK cap_t's into *chunk, or an error (SL_ENOMEM, or
+	 * SL_EQUOTA when the chunk's owner may not have another). */
+	int (*chunk_alloc)(void *ctx, void **chunk);
 	void (*chunk_free)(void *ctx, void *chunk);
 	void (*obj_get)(void *obj, unsigned type);      /* a new capability names obj */
 	void (*obj_put)(void *obj, unsigned type);      /* one went; free obj at zero */
@@ -70,7 +72,7 @@ void cspace_destroy(cspace_t *cs);
 int cspace_lookup(cspace_t *cs, uint32_t slot, unsigned type, unsigned rights, cap_t **out);
 
 /* Checks that slot is in range and empty (SL_EINVAL, SL_EEXIST), and
- * makes sure its chunk exists (SL_ENOMEM). */
+ * makes sure its chunk exists (chunk_alloc's error: SL_ENOMEM, SL_EQUOTA). */
 int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out);
 
 /* A new root capability to obj in an empty slot. */

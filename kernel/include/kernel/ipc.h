@@ -26,13 +26,17 @@ typedef struct kobj {
 	struct kobj *owned_next, *owned_prev;   /* the owner's objects */
 } kobj_t;
 
-#define EP_EVENTS_MAX 64                /* > SILO_MAX: every exit fits */
+/* A silo's exit event. Each silo has one, inside its record, so queueing
+ * every silo's exit needs no memory and cannot overflow. */
+typedef struct silo_event {
+	struct silo_event *next;
+	uint64_t words[5];
+} silo_event_t;
 
 typedef struct endpoint {
 	kobj_t hdr;
 	waitq_t senders, receivers;
-	uint32_t events_head, events_count;
-	uint64_t (*events)[5];          /* silo events not yet received (a frame) */
+	silo_event_t *events_head, *events_tail;        /* silo events not yet received */
 } endpoint_t;
 
 typedef struct notification {
@@ -60,6 +64,9 @@ extern spinlock_t ipc_lock;
 extern cap_mdb_t cap_mdb;
 extern const cap_ops_t kernel_cap_ops;
 
+/* kernel_cap_ops with s as the context: cspace chunks charged to s. */
+void ipc_cap_ops_for(struct silo *s, cap_ops_t *ops);
+
 void ipc_init(void);
 
 /* Every capability and IPC system call, by number; each decodes all of its
@@ -84,8 +91,9 @@ int ipc_setup_client(struct silo *client, struct silo *server);
  * left waiting for ever. ipc_lock held. */
 void ipc_orphan_objects(struct silo *s);
 
-/* Called when a silo has ended: a message to the bound events endpoint. */
-void ipc_post_silo_event(const uint64_t words[5]);
+/* Called when a silo has ended: queues its event (ev->words filled in) on
+ * the bound events endpoint. */
+void ipc_post_silo_event(silo_event_t *ev);
 
 /* At shutdown: drops the kernel's hold on the events endpoint and frees
  * the spare reply objects, so every frame can be counted back. */

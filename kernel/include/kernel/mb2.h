@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 #define MB2_BOOT_MAGIC 0x36d76289u
-#define MB2_MAX_MODULES 32
+/* Boot modules the kernel keeps; a boot with more fails (see kmain), since
+ * each module is a silo and dropping one would leave its peers waiting. */
+#define MB2_MAX_MODULES 1024
 
 enum mb2_mem_type {
 	MB2_MEM_AVAILABLE = 1,

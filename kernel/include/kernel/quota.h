@@ -11,6 +11,7 @@
 #define KERNEL_QUOTA_H
 
 #include <abi/errors.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct quota {

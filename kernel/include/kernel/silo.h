@@ -1,6 +1,7 @@
 /*
  * Silos: isolated user programs, one address space each, loaded from the
- * boot modules. A fixed table of SILO_MAX silos.
+ * boot modules. Their records are allocated at boot, one per module (at
+ * most MB2_MAX_MODULES), and live until the machine powers off.
  *
  * User address space of a silo:
  *   0x0000000000001000 ..  program segments (the SDK links at 0x400000)
@@ -12,13 +13,13 @@
 
 #include <abi/syscall.h>
 #include <kernel/cspace.h>
+#include <kernel/ipc.h>
 #include <kernel/mb2.h>
 #include <kernel/quota.h>
 #include <kernel/spinlock.h>
 #include <kernel/thread.h>
 #include <kernel/vm.h>
 
-#define SILO_MAX 32
 #define SILO_NAME_MAX 32
 #define SILO_ARGS_MAX 256
 #define SILO_THREADS_MAX SL_THREADS_MAX
@@ -51,6 +52,10 @@ typedef struct silo {
 	cspace_t cspace;                /* guarded by ipc_lock */
 	quota_t kmem;                   /* bytes of kernel objects it caused (kmem=N) */
 	quota_t mem;                    /* pages of user memory (mem=N) */
+	quota_t nthreads;               /* its threads, unjoined ones included (threads=N) */
+	cap_ops_t cap_ops;              /* the kernel's, charging cspace chunks to it */
+	silo_event_t exit_event;        /* posted to the server when it ends */
+	struct silo *next;              /* all silos, in id order */
 	struct kobj *owned;             /* the objects it made; ipc_lock */
 	bool exiting;                   /* exit or fault recorded; threads dying */
 	int exit_code;
@@ -65,9 +70,14 @@ int silo_start_all(const mb2_info_t *mb);
 
 vm_space_t silo_space(const silo_t *s);
 
+/* Charges n pages of user memory to s (SL_EQUOTA past mem=N) / gives
+ * them back. Every page mapped into a silo's space is charged. */
+int silo_charge_pages(silo_t *s, uint64_t n);
+void silo_uncharge_pages(silo_t *s, uint64_t n);
+
 /* System calls. */
-int silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1);
-int silo_thread_join(silo_t *s, int tid, uint64_t code_ptr);
+int64_t silo_thread_spawn(silo_t *s, uint64_t entry, uint64_t a0, uint64_t a1);
+int silo_thread_join(silo_t *s, int64_t tid, uint64_t code_ptr);
 __attribute__((noreturn)) void silo_exit(int code);
 __attribute__((noreturn)) void silo_thread_exit(int code);
 

@@ -1,9 +1,10 @@
 /*
  * Threads and the scheduler.
  *
- * A fixed table of THREAD_MAX threads (xv6's proc[] habit); each thread has
- * a 16 KiB kernel stack mapped in the kernel-mappings area with an unmapped
- * guard page below it. Scheduling is preemptive priority round-robin:
+ * Thread records come from a slab cache; each thread has a 16 KiB kernel
+ * stack mapped in the kernel-mappings area with an unmapped guard page
+ * below it. There is no thread table: a silo's threads are limited by its
+ * own quotas (threads=, kmem=), kernel threads by memory. Scheduling is preemptive priority round-robin:
  * PRIO_COUNT levels, 0 highest; a thread runs for SCHED_QUANTUM ticks before
  * the next ready thread of the same level; a higher-priority thread that
  * wakes preempts at the next interrupt return or scheduling point.
@@ -15,12 +16,12 @@
 #ifndef KERNEL_THREAD_H
 #define KERNEL_THREAD_H
 
+#include <kernel/quota.h>
 #include <kernel/spinlock.h>
 #include <kernel/waitq.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define THREAD_MAX 128
 #define THREAD_NAME_MAX 24
 #define KSTACK_SIZE (16 * 1024)
 #define PRIO_COUNT 8
@@ -42,8 +43,8 @@ struct silo;
 typedef struct thread {
 	uint64_t ctx_rsp;               /* saved by arch_switch; keep first */
 	uint64_t kstack_top;
-	int id;                         /* unique, never reused */
-	int slot;                       /* index in the thread table */
+	int64_t id;                     /* unique, never reused (64 bits do not wrap) */
+	uint64_t slot;                  /* kernel-stack slot, while kstack_mapped */
 	thread_state_t state;
 	int prio;
 	int ticks_left;
@@ -62,6 +63,8 @@ typedef struct thread {
 	bool detached;                  /* nobody will join: reap at exit */
 	bool joined;                    /* a join has claimed it */
 	struct waitq *joiners;          /* woken when this thread exits */
+	waitq_t join_wq;                /* what joiners points at */
+	quota_t *kmem;                  /* charged THREAD_KMEM_CHARGE; NULL for kernel threads */
 	char name[THREAD_NAME_MAX];
 
 	/* IPC, guarded by ipc_lock (see <kernel/ipc.h>). */
@@ -76,17 +79,25 @@ typedef struct thread {
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
 } thread_t;
 
+/* What a thread costs the kernel-memory quota of the silo it is made for:
+ * its record and its kernel stack. */
+#define THREAD_KMEM_CHARGE ((uint64_t)KSTACK_SIZE + ((sizeof(thread_t) + 15) & ~(uint64_t)15))
+
 /* Turns the boot flow into thread 0 and makes the idle thread. */
 void sched_init(void);
 
 thread_t *thread_current(void);
 
-/* A thread with a kernel stack, not yet runnable; NULL if the table or
- * memory is full. thread_create then makes it run fn(arg). */
+/* A thread with a kernel stack, not yet runnable; NULL if memory is out.
+ * thread_create then makes it run fn(arg). */
 thread_t *thread_alloc(const char *name, int prio);
+
+/* The same, charging THREAD_KMEM_CHARGE bytes to kmem (if not NULL) until
+ * the record is freed; *err is SL_EQUOTA or SL_ENOMEM when NULL. */
+thread_t *thread_alloc_charged(const char *name, int prio, quota_t *kmem, int *err);
 void thread_launch(thread_t *t, void (*fn)(void *), void *arg);
 
-/* Creates a ready kernel thread, or returns NULL (table or memory full). */
+/* Creates a ready kernel thread, or returns NULL (memory full). */
 thread_t *thread_create(const char *name, void (*fn)(void *), void *arg, int prio);
 
 /* Frees t's kernel stack (t is a zombie that is not running). */
@@ -137,8 +148,14 @@ void sched_preempt_point(void);
 /* Ends the boot thread once it has started everything. */
 __attribute__((noreturn)) void sched_boot_done(void);
 
-/* Slots not free: running, ready, blocked or not yet reaped. */
+/* Thread records not free: running, ready, blocked or not yet reaped. */
 int thread_count_in_use(void);
+
+/* Kernel-stack slots in use (a zombie's is freed when it is reaped). */
+uint64_t thread_stack_slots_in_use(void);
+
+/* Slab pages holding thread records (for the shutdown frame count). */
+uint64_t thread_record_pages(void);
 
 uint64_t sched_ticks(void);
 uint64_t sched_context_switches(void);

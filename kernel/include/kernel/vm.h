@@ -9,6 +9,7 @@
 #ifndef KERNEL_VM_H
 #define KERNEL_VM_H
 
+#include <kernel/quota.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,7 +25,17 @@ enum {
 	VM_USER = 1 << 2,
 };
 
-typedef uint64_t vm_space_t;    /* physical address of the top-level table */
+/*
+ * An address space: its top-level table and the quota its page tables are
+ * charged to (NULL for the kernel's). Every table a mapping creates costs
+ * FRAME_SIZE bytes of that quota, given back when the space is destroyed;
+ * a mapping that would need a table past the quota fails with SL_EQUOTA.
+ */
+typedef struct vm_space_rec {
+	uint64_t root;                  /* physical address of the top-level table */
+	quota_t *tables;
+	uint64_t charged;               /* bytes charged to tables, under the vm lock */
+} *vm_space_t;
 
 static inline void *phys_to_virt(uint64_t pa)
 {
@@ -42,11 +53,13 @@ void vm_init(uint64_t top_phys);
 
 vm_space_t vm_kernel_space(void);
 
-/* A new address space: empty user half, the kernel half shared. */
-int vm_space_create(vm_space_t *out);
+/* A new address space: empty user half, the kernel half shared. Its
+ * record and top-level table are charged to tables as well (SL_EQUOTA,
+ * SL_ENOMEM). */
+int vm_space_create(vm_space_t *out, quota_t *tables);
 
-/* Frees every user page and table of space, then space itself. The space
- * must not be the one loaded on the CPU. */
+/* Frees every user page and table of space, then space itself, and gives
+ * its quota back. The space must not be the one loaded on the CPU. */
 void vm_space_destroy(vm_space_t space);
 
 /* Makes sure the page tables covering [start, end) exist, so mapping there
@@ -57,7 +70,8 @@ int vm_prepare_tables(vm_space_t space, uintptr_t start, uintptr_t end);
 void vm_activate(vm_space_t space);
 
 /* Maps one 4 KiB page. Returns 0, SL_EEXIST if va is mapped, SL_ENOMEM if a
- * table could not be allocated, SL_EINVAL for unaligned addresses. */
+ * table could not be allocated, SL_EQUOTA if a new table is past the
+ * space's quota, SL_EINVAL for unaligned addresses. */
 int vm_map(vm_space_t space, uintptr_t va, uint64_t pa, unsigned rights);
 
 /* Unmaps one 4 KiB page and returns its frame in *pa. SL_ENOENT if unmapped. */

@@ -30,4 +30,7 @@ void arch_syscall_init(void);
 uint64_t arch_timer_ticks(void);
 uint32_t arch_timer_hz(void);
 
+/* The CPU's cycle counter: guest instructions under QEMU -icount shift=0. */
+uint64_t arch_cycles(void);
+
 #endif

@@ -1,0 +1,92 @@
+/*
+ * hog: thread hunger, and a victim beside it.
+ *
+ *   hog LABEL HOLD_MS   creates threads until the kernel says no, which
+ *                       must be SL_EQUOTA (its own threads= or kmem=
+ *                       quota); holds them HOLD_MS, then joins them all
+ *   victim WAIT_MS N    waits WAIT_MS (while the hogs hold everything they
+ *                       could get), then must still create N threads, each
+ *                       summing its share of a series, and join them
+ *
+ * Exits 0 when every check passed.
+ */
+#include <sys/sluice.h>
+
+static uint64_t hold_ms;
+
+static int hold(void *arg)
+{
+	(void)arg;
+	sl_sleep_ms(hold_ms);
+	return 7;
+}
+
+static int hog(const char *label)
+{
+	static int tids[SL_THREADS_MAX];
+	int made = 0, joined = 0, code;
+	long r = 0;
+
+	while (made < SL_THREADS_MAX && (r = sl_thread_create(hold, 0)) > 0)
+		tids[made++] = (int)r;
+	printf("hog %s: holding %d threads, then %ld (%s)\n", label, made + 1, r,
+	       r == SL_EQUOTA ? "SL_EQUOTA" : "not SL_EQUOTA");
+	for (int i = 0; i < made; i++)
+		joined += sl_thread_join(tids[i], &code) == 0 && code == 7;
+	printf("hog %s: released %d of %d threads\n", label, joined, made);
+	return r == SL_EQUOTA && made > 0 && joined == made ? 0 : 1;
+}
+
+typedef struct {
+	uint64_t from, to, sum;
+} share_t;
+
+static int sum_share(void *arg)
+{
+	share_t *s = arg;
+
+	for (uint64_t i = s->from; i <= s->to; i++)
+		s->sum += i;
+	return 0;
+}
+
+static int victim(uint64_t wait_ms, int n)
+{
+	static share_t shares[SL_THREADS_MAX];
+	static int tids[SL_THREADS_MAX];
+	const uint64_t total = 100000;
+	uint64_t sum = 0;
+	int made = 0, code;
+
+	if (n < 1 || n >= SL_THREADS_MAX)
+		return 1;
+	sl_sleep_ms(wait_ms);
+	for (int i = 0; i < n; i++) {
+		shares[i] = (share_t){ total * i / n + 1, total * (i + 1) / n, 0 };
+		long r = sl_thread_create(sum_share, &shares[i]);
+		if (r < 0) {
+			printf("victim: thread %d of %d: %ld\n", i, n, r);
+			break;
+		}
+		tids[made++] = (int)r;
+	}
+	printf("victim: %d of %d threads created\n", made, n);
+	for (int i = 0; i < made; i++)
+		if (sl_thread_join(tids[i], &code) == 0 && code == 0)
+			sum += shares[i].sum;
+	bool ok = made == n && sum == total * (total + 1) / 2;
+	printf("victim: sum %llu, %s\n", (unsigned long long)sum, ok ? "exact" : "WRONG");
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "victim"))
+		return victim((uint64_t)strtol_simple(argv[2]), argc > 3 ? (int)strtol_simple(argv[3]) : 16);
+	if (argc >= 4 && !strcmp(argv[1], "hog")) {
+		hold_ms = (uint64_t)strtol_simple(argv[3]);
+		return hog(argv[2]);
+	}
+	printf("usage: hog hog LABEL HOLD_MS | hog victim WAIT_MS N\n");
+	return 1;
+}
