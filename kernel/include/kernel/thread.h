@@ -74,6 +74,10 @@ typedef struct thread {
 	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
 	struct reply *ipc_reply;        /* a caller's reply object */
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
+
+	/* x87/SSE/AVX registers of a silo thread while it is switched out;
+	 * the default state from its creation on (arch_fpu_init). */
+	unsigned char fpu_area[ARCH_FPU_AREA_SIZE];
 } thread_t;
 
 /* Turns the boot flow into thread 0 and makes the idle thread. */

@@ -1,0 +1,133 @@
+/*
+ * ntflag: a silo that enters the kernel with RFLAGS.NT, AC, DF and ID set
+ * (flags user code may set with popf) while a sibling thread spins, so
+ * every yield and sleep switches to a thread that was preempted and goes
+ * back to ring 3 through iretq. The kernel must not run with those flags
+ * (NT makes its iretq fault, DF reverses its string copies), must hand them
+ * back to this thread exactly as they were (docs/abi.md: RFLAGS is
+ * preserved across system calls and interrupts), and must not let them
+ * reach the sibling.
+ */
+#include <sys/sluice.h>
+
+#define RFLAGS_CF (1ull << 0)
+#define RFLAGS_ZF (1ull << 6)
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_DF (1ull << 10)
+#define RFLAGS_OF (1ull << 11)
+#define RFLAGS_IOPL (3ull << 12)
+#define RFLAGS_NT (1ull << 14)
+#define RFLAGS_RF (1ull << 16)
+#define RFLAGS_AC (1ull << 18)
+#define RFLAGS_ID (1ull << 21)
+/* What this test sets before each call; it expects the same value back. */
+#define RFLAGS_TEST (RFLAGS_NT | RFLAGS_AC | RFLAGS_DF | RFLAGS_CF | RFLAGS_OF | 2 | RFLAGS_IF)
+/* Flags the sibling must never see. */
+#define RFLAGS_FOREIGN (RFLAGS_NT | RFLAGS_AC | RFLAGS_DF | RFLAGS_TF | RFLAGS_IOPL | RFLAGS_RF)
+#define ROUNDS 200
+
+static volatile int stop;
+static volatile uint64_t sibling_bad, sibling_spins, sibling_flags;
+
+static uint64_t flags_read(void)
+{
+	uint64_t f;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+/*
+ * Makes system call nr with RFLAGS = flags (ID kept as it was, so the CPU
+ * need not support toggling it) and returns RFLAGS as the call left them.
+ * All in one block: compiled C code assumes DF clear. The 128 bytes below
+ * RSP are the red zone, so the pushes go below it.
+ */
+static uint64_t syscall_flags(long nr, long a0, uint64_t flags, long *ret)
+{
+	uint64_t after;
+	long rax = nr;
+
+	__asm__ volatile(
+		"leaq -128(%%rsp), %%rsp\n\t"
+		"pushfq\n\t"                    /* the caller's flags */
+		"pushq %[f]\n\t"
+		"popfq\n\t"
+		"syscall\n\t"
+		"pushfq\n\t"
+		"popq %[after]\n\t"
+		"popfq\n\t"
+		"leaq 128(%%rsp), %%rsp"
+		: "+a"(rax), [after] "=&r"(after)
+		: [f] "r"(flags), "D"(a0)
+		: "rcx", "r11", "memory", "cc");
+	*ret = rax;
+	return after;
+}
+
+static int sibling(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		uint64_t f = flags_read();
+
+		if ((f & RFLAGS_FOREIGN) || !(f & RFLAGS_IF)) {
+			sibling_bad++;
+			sibling_flags = f;
+		}
+		sibling_spins++;
+	}
+	return 0;
+}
+
+/* One call with the test flags; counts a mismatch and reports the first. */
+static int check_call(const char *what, long nr, long a0, uint64_t want)
+{
+	long ret;
+	uint64_t got = syscall_flags(nr, a0, want, &ret);
+
+	got &= ~RFLAGS_ID;
+	if (ret < 0 || got != (want & ~RFLAGS_ID)) {
+		printf("ntflag: %s returned %ld with RFLAGS %#llx, expected %#llx\n", what, ret,
+		       (unsigned long long)got, (unsigned long long)(want & ~RFLAGS_ID));
+		return 1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	uint64_t want = RFLAGS_TEST | (flags_read() & RFLAGS_ID);
+	int tid = sl_thread_create(sibling, NULL), bad = 0, code = -1;
+
+	if (tid < 0) {
+		printf("ntflag: thread create failed: %d\n", tid);
+		return 1;
+	}
+	printf("ntflag: sibling %d spinning; calling with RFLAGS %#llx\n", tid,
+	       (unsigned long long)want);
+	for (int i = 0; i < ROUNDS && bad < 5; i++) {
+		bad += check_call("yield", SL_SYS_YIELD, 0, want);
+		bad += check_call("null", SL_SYS_NULL, 0, want);
+		if (i % 20 == 0)
+			bad += check_call("sleep", SL_SYS_SLEEP, 3, want);
+	}
+	stop = 1;
+	if (sl_thread_join(tid, &code) < 0 || code != 0)
+		bad++;
+	if (sibling_bad) {
+		printf("ntflag: the sibling saw foreign RFLAGS %#llx %llu times\n",
+		       (unsigned long long)sibling_flags, (unsigned long long)sibling_bad);
+		bad++;
+	}
+	if (sibling_spins == 0) {
+		printf("ntflag: the sibling never ran\n");
+		bad++;
+	}
+	if (bad)
+		return 1;
+	printf("ntflag: %d rounds of yield, null and sleep with NT|AC|DF set: flags kept, "
+	       "sibling clean: ok\n", ROUNDS);
+	return 0;
+}
