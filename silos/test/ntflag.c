@@ -7,6 +7,10 @@
  * back to this thread exactly as they were (docs/abi.md: RFLAGS is
  * preserved across system calls and interrupts), and must not let them
  * reach the sibling.
+ *
+ * ntflag tf: sets TF as well before a system call. The kernel must not
+ * single-step itself (FMASK clears TF); the trap belongs to the silo,
+ * after the first instruction back in ring 3, and kills it.
  */
 #include <sys/sluice.h>
 
@@ -96,8 +100,22 @@ static int check_call(const char *what, long nr, long a0, uint64_t want)
 	return 0;
 }
 
-int main(void)
+/* Returns only if the kernel lost TF: the single-step trap must kill us. */
+static int run_tf(void)
 {
+	long ret;
+
+	printf("ntflag tf: calling with TF set\n");
+	syscall_flags(SL_SYS_NULL, 0, RFLAGS_TF | RFLAGS_IF | 2, &ret);
+	printf("ntflag tf: no single-step trap after the call (returned %ld)\n", ret);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "tf") == 0)
+		return run_tf();
+
 	uint64_t want = RFLAGS_TEST | (flags_read() & RFLAGS_ID);
 	int tid = sl_thread_create(sibling, NULL), bad = 0, code = -1;
 
