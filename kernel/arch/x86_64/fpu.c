@@ -31,6 +31,7 @@
 #define CR0_EM (1ull << 2)
 #define CR0_TS (1ull << 3)
 #define CR0_NE (1ull << 5)
+#define CR0_AM (1ull << 18)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_OSXSAVE (1ull << 18)
@@ -136,8 +137,11 @@ void arch_fpu_init(void)
 	if (!(r[3] & CPUID1_EDX_FXSR))
 		panic("fpu: the CPU has no FXSAVE");    /* every x86_64 CPU has it */
 	/* x87 without emulation, #MF as an exception rather than IRQ 13, no
-	 * #NM traps (eager switching); SSE on, with #XM for its exceptions. */
-	__asm__ volatile("mov %0, %%cr0" : : "r"((read_cr0() | CR0_MP | CR0_NE) & ~(CR0_EM | CR0_TS)));
+	 * #NM traps (eager switching); SSE on, with #XM for its exceptions.
+	 * CR0.AM stays clear whatever the loader left: a silo's RFLAGS.AC then
+	 * has no effect (docs/abi.md). */
+	__asm__ volatile("mov %0, %%cr0" : : "r"((read_cr0() | CR0_MP | CR0_NE) &
+						 ~(CR0_EM | CR0_TS | CR0_AM)));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	xcr0 = xsave_enable(r[2]);
 	use_xsave = xcr0 != 0;
