@@ -70,6 +70,33 @@ static uint64_t syscall_flags(long nr, long a0, uint64_t flags, long *ret)
 	return after;
 }
 
+/*
+ * Spins with RFLAGS = flags for n iterations, long enough for timer
+ * interrupts (and switches to the sibling) to land in the loop, and
+ * returns RFLAGS at the end. dec changes the arithmetic flags but CF and
+ * the system flags must come back as set.
+ */
+static uint64_t spin_flags(uint64_t flags, uint64_t n)
+{
+	uint64_t after;
+
+	__asm__ volatile(
+		"leaq -128(%%rsp), %%rsp\n\t"
+		"pushfq\n\t"
+		"pushq %[f]\n\t"
+		"popfq\n\t"
+		"1: decq %[n]\n\t"
+		"jnz 1b\n\t"
+		"pushfq\n\t"
+		"popq %[after]\n\t"
+		"popfq\n\t"
+		"leaq 128(%%rsp), %%rsp"
+		: [after] "=&r"(after), [n] "+r"(n)
+		: [f] "r"(flags)
+		: "memory", "cc");
+	return after;
+}
+
 static int sibling(void *arg)
 {
 	(void)arg;
@@ -131,6 +158,20 @@ int main(int argc, char **argv)
 		if (i % 20 == 0)
 			bad += check_call("sleep", SL_SYS_SLEEP, 3, want);
 	}
+	uint64_t kept = RFLAGS_NT | RFLAGS_AC | RFLAGS_DF | RFLAGS_CF | RFLAGS_IF;
+	uint64_t t0 = sl_clock_ms();
+	for (int i = 0; i < 5; i++) {
+		uint64_t got = spin_flags(want, 5000000);
+
+		if ((got & kept) != (want & kept)) {
+			printf("ntflag: after a preempted spin RFLAGS is %#llx, expected %#llx in %#llx\n",
+			       (unsigned long long)got, (unsigned long long)(want & kept),
+			       (unsigned long long)kept);
+			bad++;
+		}
+	}
+	printf("ntflag: 5 spins with NT|AC|DF set over %llu ms of timer interrupts\n",
+	       (unsigned long long)(sl_clock_ms() - t0));
 	stop = 1;
 	if (sl_thread_join(tid, &code) < 0 || code != 0)
 		bad++;
@@ -145,7 +186,7 @@ int main(int argc, char **argv)
 	}
 	if (bad)
 		return 1;
-	printf("ntflag: %d rounds of yield, null and sleep with NT|AC|DF set: flags kept, "
-	       "sibling clean: ok\n", ROUNDS);
+	printf("ntflag: %d rounds of yield, null and sleep and 5 preempted spins with NT|AC|DF "
+	       "set: flags kept, sibling clean: ok\n", ROUNDS);
 	return 0;
 }
