@@ -1,5 +1,5 @@
 /*
- * Register-level helpers for fpuclean: loading, holding and capturing the
+ * Register-level routines for fpuclean: loading, holding and capturing the
  * whole x87/SSE/AVX state with no compiled code in between (compiled C
  * may use XMM registers at any point).
  *
