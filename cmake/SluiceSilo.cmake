@@ -7,9 +7,11 @@
 # Expects SLUICE_SILO_LINKER_SCRIPT, SLUICE_SYS_TARGET and SLUICE_CHAN_TARGET
 # (and optionally SLUICE_SILO_OUTPUT_DIR) to be set by whoever includes it.
 
+# Silos may use x87, SSE and AVX (with -mavx or intrinsics): the kernel
+# keeps every thread's FPU/vector registers apart (docs/architecture.md).
 set(SLUICE_SILO_FLAGS
   -ffreestanding -fno-pie -fno-pic -fcf-protection=none -fno-stack-protector
-  -mgeneral-regs-only -fno-builtin -fno-tree-loop-distribute-patterns
+  -fno-builtin -fno-tree-loop-distribute-patterns
   -std=gnu11 -O2 -g -Wall -Wextra -Werror)
 
 function(sluice_add_silo name)

@@ -111,6 +111,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
 	percpu_init();
 	idt_init();
 	arch_syscall_init();
+	arch_fpu_init();
 	if (mb2_parse(phys_to_virt(info_phys), &boot_info) < 0)
 		panic("malformed multiboot2 information at %#llx", (unsigned long long)info_phys);
 	kprintf("boot loader: %s\ncommand line: %s\n", boot_info.loader, boot_info.cmdline);

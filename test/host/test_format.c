@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -500,6 +502,212 @@ static void test_generated_strings(void **state)
 		}
 }
 
+/* ---- floating point (built with FORMAT_FLOAT, as libsys is) ---- */
+
+static const double float_values[] = {
+	0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, 3.5, 0.125, 0.0625,
+	0.1, 0.2, 0.3, -0.7, 1.0 / 3, 2.0 / 3, -1.0 / 3, 3.14159265358979323846,
+	2.71828182845904523536, 123.456, -987.654321, 9.5, 99.5, 999.5, 0.05, 0.15,
+	0.25, 0.35, 0.45, 999.9999999, 9.9999995, 0.00001, 0.0001, 0.00009999,
+	0.000099999999, 1e-7, 1e-10, 123456789.0, 1e15, 1e16, 1e17, 1e21, 1e22,
+	1e23, 1e100, -1e100, 1e300, 1.7976931348623157e308, -1.7976931348623157e308,
+	2.2250738585072014e-308, 4.9406564584124654e-324, 9007199254740992.0,
+	9007199254740993.0, 18446744073709551616.0, 0.999999, 0.9999995, 9.999999e-5,
+	1e6, 999999.5, 1e-4, 5e-5,
+};
+
+#define FLOAT_VALUES (sizeof float_values / sizeof float_values[0])
+
+/* Doubles with odd bit patterns: inf, nan, -nan. */
+static double float_special(int i)
+{
+	static const uint64_t bits[] = {
+		0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000000ull,
+		0xfff8000000000000ull, 0x7ff0000000000001ull, 0x000fffffffffffffull,
+		0x0000000000000001ull, 0x8000000000000001ull, 0x3ff0000000000001ull,
+		0x3fefffffffffffffull,
+	};
+	double d;
+
+	if (i >= (int)(sizeof bits / sizeof bits[0]))
+		return 0;
+	memcpy(&d, &bits[i], sizeof d);
+	return d;
+}
+
+/*
+ * glibc's %#g loses a digit when rounding carries into a new one: 99.5 as
+ * %#.2g prints "1.e+02" where C asks for "1.0e+02" (precision P, exponent
+ * X = 2 after rounding, so %e style with precision P - 1). So %#g is
+ * checked against glibc's %#e or %#f at the precision C's rule picks.
+ */
+static void compare_alt_g(const char *flags, const char *width, int prec, char conv, double d)
+{
+	char probe[64], want_fmt[32], got_fmt[32], want[OUT_MAX], got[OUT_MAX];
+	int p = prec < 0 ? 6 : prec == 0 ? 1 : prec;
+	bool upper = conv == 'G';
+
+	snprintf(probe, sizeof probe, "%.*e", p - 1, d);
+	char *e = strchr(probe, 'e');
+	int x = e ? atoi(e + 1) : 0;
+
+	if (!e)                 /* inf, nan: no digits to lose */
+		snprintf(want_fmt, sizeof want_fmt, "%%%s%s%c", flags, width, conv);
+	else if (p > x && x >= -4)
+		snprintf(want_fmt, sizeof want_fmt, "%%%s%s.%d%c", flags, width, p - 1 - x,
+			 upper ? 'F' : 'f');
+	else
+		snprintf(want_fmt, sizeof want_fmt, "%%%s%s.%d%c", flags, width, p - 1,
+			 upper ? 'E' : 'e');
+	if (prec < 0)
+		snprintf(got_fmt, sizeof got_fmt, "%%%s%s%c", flags, width, conv);
+	else
+		snprintf(got_fmt, sizeof got_fmt, "%%%s%s.%d%c", flags, width, prec, conv);
+	int n1 = snprintf(want, sizeof want, want_fmt, d);
+	int n2 = ksnprintf(got, sizeof got, got_fmt, d);
+	check_count++;
+	if (n1 != n2 || strcmp(want, got) != 0) {
+		print_error("%s of %a: want \"%s\" (libc %s), got \"%s\"\n", got_fmt, d, want,
+			    want_fmt, got);
+		fail();
+	}
+}
+
+/* Fixed formats: precision 0..9 of f, e, g, upper case too. */
+static void test_float_precisions(void **state)
+{
+	(void)state;
+	char fmt[16];
+	static const char convs[] = "feEgGF";
+
+	for (size_t v = 0; v < sizeof float_values / sizeof float_values[0]; v++) {
+		double d = float_values[v];
+
+		CHECK("%f %e %g", d, d, d);
+		CHECK("%F %E %G", d, d, d);
+		for (int p = 0; p <= 9; p++)
+			for (size_t c = 0; c < sizeof convs - 1; c++) {
+				snprintf(fmt, sizeof fmt, "%%.%d%c", p, convs[c]);
+				compare_runtime(fmt, d);
+				if (convs[c] == 'g' || convs[c] == 'G') {
+					compare_alt_g("#", "", p, convs[c], d);
+					continue;
+				}
+				snprintf(fmt, sizeof fmt, "%%#.%d%c", p, convs[c]);
+				compare_runtime(fmt, d);
+			}
+	}
+	for (int i = 0; i < 10; i++) {
+		double d = float_special(i);
+
+		CHECK("%f %e %g %F %E %G", d, d, d, d, d, d);
+		CHECK("[%10f] [%-10e] [%010g] [%+F] [% E] [%+010G]", d, d, d, d, d, d);
+	}
+}
+
+/* %g switches between %e and %f at the documented exponents (-4 and the
+ * precision), after rounding. */
+static void test_float_g_switch(void **state)
+{
+	(void)state;
+	static const double v[] = {
+		0.0001, 0.00009999, 0.000099999, 0.0000999995, 0.00001, 123456.0, 999999.0,
+		999999.5, 1000000.0, 1234567.0, 99.99, 99.999, 9.99999e14, 1e-5,
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		CHECK("%g %G %.0g %.1g %.2g %.3g %.10g %.17g", v[i], v[i], v[i], v[i], v[i],
+		      v[i], v[i], v[i]);
+		compare_alt_g("#", "", -1, 'g', v[i]);
+		compare_alt_g("#", "", 0, 'g', v[i]);
+		compare_alt_g("#", "", 3, 'G', v[i]);
+		compare_alt_g("#", "", 10, 'g', v[i]);
+		CHECK("%g %g", -v[i], 1 / v[i]);
+	}
+	/* Where Sluice follows C and glibc does not. */
+	EXPECT("1.0e+02", "%#.2g", 99.5);
+	EXPECT("1.00000e+06", "%#g", 999999.5);
+	EXPECT("10.0", "%#.3g", 9.9951);
+}
+
+/* Every flag, width and precision in the generator tables over the values. */
+static void test_generated_floats(void **state)
+{
+	(void)state;
+	static const char convs[] = "feEgG";
+	char fmt[32];
+	int before = check_count;
+
+	for (size_t c = 0; c < sizeof convs - 1; c++)
+		for (size_t f = 0; f < sizeof gen_flags / sizeof gen_flags[0]; f++)
+			for (size_t w = 0; w < sizeof gen_widths / sizeof gen_widths[0]; w++)
+				for (size_t p = 0; p < sizeof gen_precs / sizeof gen_precs[0]; p++) {
+					snprintf(fmt, sizeof fmt, "[%%%s%s%s%c]", gen_flags[f],
+						 gen_widths[w], gen_precs[p], convs[c]);
+					bool alt_g = strchr(gen_flags[f], '#') && (convs[c] | 0x20) == 'g';
+					int prec = gen_precs[p][0] ? atoi(gen_precs[p] + 1) : -1;
+
+					for (size_t v = 0; v < FLOAT_VALUES + 10; v++) {
+						double d = v < FLOAT_VALUES ? float_values[v] :
+							   float_special((int)(v - FLOAT_VALUES));
+
+						if (alt_g)
+							compare_alt_g(gen_flags[f], gen_widths[w], prec, convs[c], d);
+						else
+							compare_runtime(fmt, d);
+					}
+				}
+	assert_true(check_count - before > 100000);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng_next(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Random bit patterns over every exponent, at random precisions. */
+static void test_random_floats(void **state)
+{
+	(void)state;
+	static const char convs[] = "eg";
+	char fmt[16];
+
+	for (int i = 0; i < 40000; i++) {
+		uint64_t bits = rng_next();
+		double d;
+
+		memcpy(&d, &bits, sizeof d);
+		snprintf(fmt, sizeof fmt, "%%.%d%c", (int)(rng_next() % 25), convs[i & 1]);
+		compare_runtime(fmt, d);
+		compare_runtime("%.17g", d);
+		if ((bits >> 52 & 0x7ff) < 0x43f)       /* below 2^64: short enough for %f */
+			compare_runtime("%.12f", d);
+	}
+}
+
+/* The exact expansion of the smallest and largest doubles: hundreds of
+ * digits, compared in full. */
+static void test_float_exact_expansion(void **state)
+{
+	(void)state;
+	static char want[4096], got[4096];
+	const double v[] = { float_special(6), float_special(5), 1.7976931348623157e308,
+			     2.2250738585072014e-308, 0.1 };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int n1 = snprintf(want, sizeof want, "%.1100f|%.800e|%.800g", v[i], v[i], v[i]);
+		int n2 = ksnprintf(got, sizeof got, "%.1100f|%.800e|%.800g", v[i], v[i], v[i]);
+
+		assert_int_equal(n1, n2);
+		assert_string_equal(want, got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +729,11 @@ int main(void)
 		cmocka_unit_test(test_vformat_sink),
 		cmocka_unit_test(test_generated_integers),
 		cmocka_unit_test(test_generated_strings),
+		cmocka_unit_test(test_float_precisions),
+		cmocka_unit_test(test_float_g_switch),
+		cmocka_unit_test(test_generated_floats),
+		cmocka_unit_test(test_random_floats),
+		cmocka_unit_test(test_float_exact_expansion),
 		cmocka_unit_test(test_string_precision_bounds_reading),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,19 +83,18 @@ void arch_backtrace_here(void)
 #define MSR_LSTAR 0xc0000082
 #define MSR_FMASK 0xc0000084
 #define EFER_SCE 1
-#define RFLAGS_TF (1 << 8)
-#define RFLAGS_DF (1 << 10)
-#define RFLAGS_AC (1 << 18)
 
 void syscall_entry(void);
 
 /* SYSCALL enters at syscall_entry with CS 0x08; SYSRET returns with CS
- * 0x20|3 and SS 0x18|3 (base 0x10 + 16 and + 8). Interrupts, traps,
- * direction and alignment checks are off on entry. */
+ * 0x20|3 and SS 0x18|3 (base 0x10 + 16 and + 8). FMASK clears every
+ * defined flag, so the kernel starts each system call with RFLAGS_KERNEL
+ * whatever user code left in RFLAGS (<arch/rflags.h> says why each
+ * matters); the user's value waits in R11 for SYSRET. */
 void arch_syscall_init(void)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	wrmsr(MSR_STAR, (uint64_t)0x10 << 48 | (uint64_t)SEL_KERNEL_CODE << 32);
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
-	wrmsr(MSR_FMASK, RFLAGS_IF | RFLAGS_TF | RFLAGS_DF | RFLAGS_AC);
+	wrmsr(MSR_FMASK, RFLAGS_SYSCALL_MASK);
 }

@@ -2,9 +2,15 @@
  * Interrupt and exception entry stubs. Every stub leaves the same frame
  * (struct trap_frame in <arch/trap.h>): the CPU's five words, an error code
  * (0 when the CPU pushes none), the vector, then the general registers.
+ *
+ * RFLAGS: the interrupt gate clears IF, TF, NT and RF; from ring 3 the
+ * entry also loads RFLAGS_KERNEL, which clears AC, DF and the rest, so
+ * the kernel never runs with a flag user code chose. The return to ring 3
+ * keeps only the flags user code may set (<arch/rflags.h>).
  */
 #include <arch/gdt.h>
 #include <arch/regs.h>
+#include <arch/rflags.h>
 
 	.text
 
@@ -34,6 +40,8 @@ isr_common:
 	testb $3, 24(%rsp)      /* CS of the interrupted code: from user mode? */
 	jz 1f
 	swapgs
+	pushq $RFLAGS_KERNEL
+	popfq
 1:
 	push_gprs
 	cld
@@ -45,6 +53,8 @@ trap_return:
 	add $16, %rsp           /* vector and error code */
 	testb $3, 8(%rsp)       /* returning to user mode? */
 	jz 2f
+	andq $RFLAGS_USER_MASK, 16(%rsp)
+	orq $RFLAGS_USER_SET, 16(%rsp)
 	swapgs
 2:	iretq
 

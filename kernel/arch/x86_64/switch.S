@@ -1,14 +1,18 @@
 /*
  * void arch_switch(uint64_t *save_rsp, uint64_t next_rsp)
  *
- * Saves the callee-saved registers on the current stack, stores the stack
- * pointer in *save_rsp, loads next_rsp and pops the next thread's
- * registers. A new thread's stack is laid out by arch_thread_setup so that
- * the final ret lands in thread_entry_stub.
+ * Saves the callee-saved registers and RFLAGS on the current stack, stores
+ * the stack pointer in *save_rsp, loads next_rsp and pops the next
+ * thread's registers and RFLAGS. RFLAGS is per thread so that no flag one
+ * thread's kernel path holds (IF aside, always clear here; DF, AC, NT
+ * should never be set, but a switch is not where that would be caught)
+ * can reach another thread and its iretq. A new thread's stack is laid out
+ * by arch_thread_setup so that the final ret lands in thread_entry_stub.
  */
 	.text
 	.globl arch_switch, thread_entry_stub
 arch_switch:
+	pushfq
 	pushq %rbp
 	pushq %rbx
 	pushq %r12
@@ -23,6 +27,7 @@ arch_switch:
 	popq %r12
 	popq %rbx
 	popq %rbp
+	popfq
 	ret
 
 thread_entry_stub:

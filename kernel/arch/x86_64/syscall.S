@@ -2,7 +2,9 @@
  * SYSCALL entry and SYSRET exit.
  *
  * SYSCALL arrives with interrupts masked (FMASK), the user's RIP in RCX and
- * RFLAGS in R11, and the user stack still loaded. The entry switches to the
+ * RFLAGS in R11, and the user stack still loaded. FMASK has cleared every
+ * flag (<arch/rflags.h>), so nothing user code set in RFLAGS reaches the
+ * kernel; on the way out R11 keeps only the flags user code may set. The entry switches to the
  * thread's kernel stack (per-CPU data through GS) and builds the same
  * trap_frame_t an interrupt would, so the C side sees one frame shape.
  * Number in RAX, arguments in RDI RSI RDX R10 R8 R9, result in RAX.
@@ -14,6 +16,7 @@
 #include <arch/gdt.h>
 #include <arch/regs.h>
 #include <arch/percpu.h>
+#include <arch/rflags.h>
 
 #define SYSCALL_VECTOR 256
 
@@ -41,6 +44,8 @@ syscall_entry:
 	popq %rcx               /* user RIP */
 	addq $8, %rsp           /* CS */
 	popq %r11               /* user RFLAGS */
+	andq $RFLAGS_USER_MASK, %r11
+	orq $RFLAGS_USER_SET, %r11
 	popq %rsp               /* user RSP; SS is implied by SYSRET */
 	swapgs
 	sysretq
@@ -55,7 +60,7 @@ arch_enter_user:
 	cli
 	pushq $SEL_USER_DATA
 	pushq %rsi
-	pushq $0x202            /* IF set */
+	pushq $RFLAGS_USER_SET  /* IF set, every other flag clear */
 	pushq $SEL_USER_CODE
 	pushq %rdi
 	movq %rdx, %rdi

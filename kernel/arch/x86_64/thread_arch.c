@@ -1,8 +1,9 @@
 /*
  * Thread switching for x86_64: the initial stack of a new thread, and the
- * per-switch work (CR3, TSS.rsp0, the system-call stack).
+ * per-switch work (CR3, TSS.rsp0, the system-call stack, FPU state).
  */
 #include <arch/cpu.h>
+#include <arch/fpu.h>
 #include <arch/percpu.h>
 #include <kernel/sched_arch.h>
 #include <kernel/silo.h>
@@ -16,9 +17,11 @@ void arch_thread_setup(thread_t *t)
 	uint64_t *sp = (uint64_t *)t->kstack_top;
 
 	*--sp = (uint64_t)thread_entry_stub;    /* arch_switch's ret */
+	*--sp = RFLAGS_KERNEL;                  /* interrupts off until thread_start */
 	for (int i = 0; i < 6; i++)             /* rbp rbx r12 r13 r14 r15 */
 		*--sp = 0;
 	t->ctx_rsp = (uint64_t)sp;
+	fpu_thread_init(t);
 }
 
 void arch_switch_to(thread_t *prev, thread_t *next)
@@ -27,5 +30,6 @@ void arch_switch_to(thread_t *prev, thread_t *next)
 
 	vm_activate(space);
 	percpu_set_kernel_stack(next->kstack_top);
+	fpu_switch(prev, next);
 	arch_switch(&prev->ctx_rsp, next->ctx_rsp);
 }

@@ -3,7 +3,9 @@
  *
  * Supported: %d %i %u %x %X %o %p %s %c %%, flags '-' '0' '+' ' ' '#',
  * width and precision (both may be '*'), length modifiers hh h l ll z t j.
- * No floating point: the kernel is built without SSE. Widths and
+ * Built with FORMAT_FLOAT (libsys, host tests) also %f %F %e %E %g %G of a
+ * double, exactly as glibc rounds them; the kernel is built without it
+ * (it has no FPU code) and prints those conversions as written. Widths and
  * precisions above 4096 are treated as 4096; %p prints "0x0" for NULL.
  */
 #ifndef KERNEL_FORMAT_H

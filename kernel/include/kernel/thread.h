@@ -77,6 +77,10 @@ typedef struct thread {
 	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
 	struct reply *ipc_reply;        /* a caller's reply object */
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
+
+	/* x87/SSE/AVX registers of a silo thread while it is switched out;
+	 * the default state from its creation on (arch_fpu_init). */
+	unsigned char fpu_area[ARCH_FPU_AREA_SIZE];
 } thread_t;
 
 /* What a thread costs the kernel-memory quota of the silo it is made for:

@@ -27,6 +27,14 @@ void arch_backtrace_here(void);
 
 void arch_syscall_init(void);
 
+/* Turns on x87/SSE (and AVX where present) for silo threads; each thread
+ * keeps its register state in a save area of ARCH_FPU_AREA_SIZE bytes in
+ * its thread_t: the largest state Sluice enables (x87 + SSE + AVX in the
+ * XSAVE layout, ARCH_FPU_STATE_MAX) plus room to align it to 64 bytes. */
+void arch_fpu_init(void);
+#define ARCH_FPU_STATE_MAX 832
+#define ARCH_FPU_AREA_SIZE (ARCH_FPU_STATE_MAX + 64)
+
 uint64_t arch_timer_ticks(void);
 uint32_t arch_timer_hz(void);
 

@@ -5,6 +5,7 @@
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H
 
+#include <arch/rflags.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -109,7 +110,6 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return (uint64_t)hi << 32 | lo;
 }
 
-#define RFLAGS_IF (1ull << 9)
 #define CR4_PGE (1ull << 7)
 
 #endif
