@@ -209,7 +209,7 @@ static void split_cmdline(silo_t *s, const char *cmdline)
 	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i);
 }
 
-/* cspace=N and kmem=N in the module's arguments set the silo's limits. */
+/* cspace=N, kmem=N and mem=N in the module's arguments set the silo's limits. */
 static uint32_t arg_number(const silo_t *s, const char *key, uint32_t dflt, uint32_t lo, uint32_t hi)
 {
 	char buf[12];
@@ -254,6 +254,7 @@ static int write_bootinfo(silo_t *s)
 	bi->is_server = s->is_server;
 	bi->cspace_slots = s->cspace.size;
 	bi->kmem_quota = (unsigned)s->kmem.limit;
+	bi->mem_quota = (unsigned)s->mem.limit;
 	ksnprintf(bi->name, sizeof bi->name, "%s", s->name);
 	ksnprintf(bi->args, sizeof bi->args, "%s", s->args);
 	return SL_OK;
@@ -288,6 +289,8 @@ static int silo_setup(silo_t *s)
 
 	s->is_server = server == NULL && s->id == 1;
 	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
+	silo_mem_init(s, arg_number(s, "mem", s->is_server ? SL_MEM_SERVER_DEFAULT : SL_MEM_DEFAULT,
+				    0, SL_MEM_QUOTA_MAX));
 	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
 		    &cap_mdb, &kernel_cap_ops);
 	if (s->is_server) {
@@ -521,6 +524,7 @@ static void silo_teardown(silo_t *s)
 	spin_unlock(&s->lock);
 	vm_space_destroy(s->space);
 	s->space = 0;
+	silo_mem_teardown(s);
 	if (s->state == SILO_FAULTED) {
 		event[1] = 0;
 		event[2] = (uint64_t)s->fault_vector;
