@@ -111,8 +111,9 @@ static void anon_unmap_pages(vm_space_t space, uint64_t va, uint64_t pages)
 	}
 }
 
-/* Maps fresh zeroed frames at [va, va + pages); on running out of frames
- * (or of page tables) unmaps what it mapped and returns SL_ENOMEM. */
+/* Maps fresh zeroed frames at [va, va + pages); when a frame or a page
+ * table cannot be had, unmaps what it mapped and returns why (SL_ENOMEM;
+ * SL_EQUOTA where page tables are charged to a quota of the silo). */
 static int anon_map_pages(vm_space_t space, uint64_t va, uint64_t pages)
 {
 	for (uint64_t i = 0; i < pages; i++) {
@@ -123,7 +124,7 @@ static int anon_map_pages(vm_space_t space, uint64_t va, uint64_t pages)
 			pmm_free(pa);
 		if (err < 0) {
 			anon_unmap_pages(space, va, i);
-			return SL_ENOMEM;
+			return err;
 		}
 	}
 	return SL_OK;

@@ -59,6 +59,7 @@ enum sl_syscall {
 #define SL_DEBUG_WRITE_MAX 1024
 #define SL_SLEEP_MAX_MS (24ull * 3600 * 1000)
 #define SL_THREADS_MAX 72               /* threads of one silo, unjoined ones included */
+#define SL_MEM_DEFAULT 16384            /* pages of user memory (64 MiB), unless mem=N */
 
 /* SL_SYS_MEM_MAP flags. */
 #define SL_MEM_FIXED 1u                 /* the hint is the address, or fail with SL_EEXIST */
@@ -69,10 +70,9 @@ enum sl_syscall {
 #define SL_MEM_REGION_END 0x00007f0000000000ull
 #define SL_MEM_REGION_PAGES ((SL_MEM_REGION_END - SL_MEM_REGION_BASE) / 4096)
 
-/* The mem=N quota of a silo, in pages (its module arguments may change it,
- * up to SL_MEM_QUOTA_MAX). */
-#define SL_MEM_DEFAULT 4096u                    /* 16 MiB */
-#define SL_MEM_SERVER_DEFAULT 32768u            /* 128 MiB: the server serves everyone */
-#define SL_MEM_QUOTA_MAX (1u << 28)             /* 1 TiB */
+/* The server's mem=N default (SL_MEM_DEFAULT is everyone else's), and the
+ * largest mem=N a module may ask for. */
+#define SL_MEM_SERVER_DEFAULT 65536u            /* 256 MiB: the server serves everyone */
+#define SL_MEM_QUOTA_MAX (1u << 30)
 
 #endif
