@@ -43,6 +43,7 @@ static mheap_t *heap_lock(void)
 	return &heap;
 }
 
+/* Releases the heap lock, held by the caller. */
 static void heap_unlock(void)
 {
 	__atomic_store_n(&heap_flag, 0, __ATOMIC_RELEASE);
@@ -57,6 +58,11 @@ static void heap_check(int err, const char *what, const void *p)
 	}
 }
 
+/*
+ * Each of these takes the heap lock around one call into the core (and
+ * may yield while another thread holds it); none may be called with it
+ * held. A map or unmap for the heap happens inside the lock.
+ */
 void *malloc(size_t n)
 {
 	void *p = mheap_alloc(heap_lock(), n);

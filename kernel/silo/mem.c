@@ -59,7 +59,8 @@ static int anon_lock(silo_mem_t *m)
 	return err;
 }
 
-/* Releases the mem lock and wakes one waiter (which re-checks busy). */
+/* Releases the mem lock (held by the caller) and wakes one waiter, which
+ * re-checks busy. Takes and drops the wait queue's lock. */
 static void anon_unlock(silo_mem_t *m)
 {
 	spin_lock(m->wq.lock);
