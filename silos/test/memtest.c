@@ -8,6 +8,7 @@
  *   malloc  threads doing malloc/calloc/realloc/free with content checks
  *   hog X   maps until its own quota says SL_EQUOTA, holds it, lets go
  *   victim  beside two hogs: still maps memory and runs the malloc load
+ *   bench   instruction counts of the calls and of malloc
  */
 #include <stdlib.h>
 #include <sys/ipc.h>
@@ -443,6 +444,43 @@ static void run_victim(void)
 	printf("memtest victim: done\n");
 }
 
+/* ---- instruction counts (under -icount shift=0, rdtsc counts them) ---- */
+
+static uint64_t per_round(uint64_t t0, int rounds)
+{
+	return (sl_rdtsc() - t0) / (uint64_t)rounds;
+}
+
+static void run_bench(void)
+{
+	enum { ROUNDS = 2000 };
+	uint64_t t0;
+	void *p;
+
+	t0 = sl_rdtsc();
+	for (int i = 0; i < ROUNDS; i++)
+		unmap_raw((uint64_t)map_raw(0, 1, 0), 1);
+	printf("membench: map + unmap 1 page: %llu instructions\n", (unsigned long long)per_round(t0, ROUNDS));
+	t0 = sl_rdtsc();
+	for (int i = 0; i < ROUNDS / 10; i++)
+		unmap_raw((uint64_t)map_raw(0, 16, 0), 16);
+	printf("membench: map + unmap 16 pages: %llu instructions\n",
+	       (unsigned long long)per_round(t0, ROUNDS / 10));
+	free(malloc(64));                       /* the class's first chunk */
+	t0 = sl_rdtsc();
+	for (int i = 0; i < ROUNDS * 10; i++)
+		free(malloc(64));
+	printf("membench: malloc + free 64 bytes: %llu instructions\n",
+	       (unsigned long long)per_round(t0, ROUNDS * 10));
+	t0 = sl_rdtsc();
+	for (int i = 0; i < ROUNDS / 10; i++) {
+		p = malloc(100000);
+		free(p);
+	}
+	printf("membench: malloc + free 100000 bytes (mapped alone): %llu instructions\n",
+	       (unsigned long long)per_round(t0, ROUNDS / 10));
+}
+
 int main(int argc, char **argv)
 {
 	mode = argc > 1 ? argv[1] : "";
@@ -464,6 +502,8 @@ int main(int argc, char **argv)
 		run_hog(argc > 2 ? argv[2] : "?");
 	} else if (!strcmp(mode, "victim"))
 		run_victim();
+	else if (!strcmp(mode, "bench"))
+		run_bench();
 	else
 		check(0, 1, "a known mode");
 	printf("memtest %s: %d of %d checks failed\n", mode, failed, count);
