@@ -162,6 +162,7 @@ static void quota(void)
 	check(unmap_raw(pages[7], 1), 0, "unmap one page");
 	r = map_raw(0, 1, 0);
 	check(r > 0 && all_bytes((uint64_t)r, 1, 0), true, "its room is mapped again, zeroed");
+	check(r, (long)pages[7], "the lowest free page is chosen: the same one");
 	pages[7] = (uint64_t)r;
 	check(map_raw(0, 1, 0), SL_EQUOTA, "and the quota is full again");
 	for (uint64_t i = 0; i < n; i++)
