@@ -9,6 +9,7 @@
  *   hog X   maps until its own quota says SL_EQUOTA, holds it, lets go
  *   victim  beside two hogs: still maps memory and runs the malloc load
  *   bench   instruction counts of the calls and of malloc
+ *   double-free, foreign-free   must abort the silo
  */
 #include <stdlib.h>
 #include <sys/ipc.h>
@@ -445,6 +446,22 @@ static void run_victim(void)
 	printf("memtest victim: done\n");
 }
 
+/* free() of a block twice, or of a pointer malloc never gave: the silo
+ * must abort with a line saying which, never corrupt its heap quietly. */
+static void run_misuse(bool twice)
+{
+	_Alignas(16) char local[64] = { 0 };
+	char *p = malloc(100);
+
+	if (twice) {
+		free(p);
+		free(p);
+	} else {
+		free(local + 16);
+	}
+	printf("memtest misuse: free did not abort\n");
+}
+
 /* ---- instruction counts (under -icount shift=0, rdtsc counts them) ---- */
 
 static uint64_t per_round(uint64_t t0, int rounds)
@@ -505,6 +522,8 @@ int main(int argc, char **argv)
 		run_victim();
 	else if (!strcmp(mode, "bench"))
 		run_bench();
+	else if (!strcmp(mode, "double-free") || !strcmp(mode, "foreign-free"))
+		run_misuse(mode[0] == 'd');
 	else
 		check(0, 1, "a known mode");
 	printf("memtest %s: %d of %d checks failed\n", mode, failed, count);
