@@ -339,6 +339,7 @@ static int write_bootinfo(silo_t *s)
 	bi->is_server = s->is_server;
 	bi->cspace_slots = s->cspace.size;
 	bi->kmem_quota = (unsigned)s->kmem.limit;
+	bi->mem_quota = (unsigned)s->mem.limit;
 	ksnprintf(bi->name, sizeof bi->name, "%s", s->name);
 	ksnprintf(bi->args, sizeof bi->args, "%s", s->args);
 	return SL_OK;
@@ -409,7 +410,9 @@ static int silo_setup(silo_t *s)
 static void silo_limits(silo_t *s)
 {
 	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
-	s->mem.limit = arg_number(s, "mem", SL_MEM_DEFAULT, 0, 1u << 30);
+	/* The server (always id 1) serves everyone: a larger default. */
+	silo_mem_init(s, arg_number(s, "mem", s->id == 1 ? SL_MEM_SERVER_DEFAULT : SL_MEM_DEFAULT,
+				    0, SL_MEM_QUOTA_MAX));
 	s->nthreads.limit = arg_number(s, "threads", SL_THREADS_DEFAULT, 1, SL_THREADS_MAX);
 	ipc_cap_ops_for(s, &s->cap_ops);
 	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
@@ -668,6 +671,7 @@ static void silo_teardown(silo_t *s)
 	spin_unlock(&s->lock);
 	vm_space_destroy(s->space);
 	s->space = 0;
+	silo_mem_teardown(s);
 	if (s->state == SILO_FAULTED) {
 		event[1] = 0;
 		event[2] = (uint64_t)s->fault_vector;

@@ -69,6 +69,10 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 		return s->id;
 	case SL_SYS_CLOCK:
 		return (int64_t)(sched_ticks() * 1000 / arch_timer_hz());
+	case SL_SYS_MEM_MAP:
+		return silo_mem_map(s, f->rdi, f->rsi, f->rdx);
+	case SL_SYS_MEM_UNMAP:
+		return silo_mem_unmap(s, f->rdi, f->rsi);
 	default:
 		return SL_ENOSYS;
 	}

@@ -46,6 +46,23 @@ static void fault_with_threads(void)
 	*low_address = 2;
 }
 
+/* Anonymous memory that was unmapped, or that is executed, faults: the
+ * first proves the TLB was flushed (the page was just written, so a stale
+ * entry would let the read through), the second that it is not executable. */
+static void fault_on_anon(bool exec)
+{
+	void *p = NULL;
+
+	if (sl_mem_map(&p, 1, 0) < 0)
+		return;
+	volatile unsigned char *b = p;
+	b[0] = 0xc3;                    /* ret */
+	if (exec)
+		((void (*)(void))p)();
+	else if (sl_mem_unmap(p, 1) == 0)
+		printf("faulter: read %d after unmap\n", b[0]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *kind = argc > 1 ? argv[1] : "";
@@ -68,6 +85,10 @@ int main(int argc, char **argv)
 	else if (!strcmp(kind, "x87"))          /* divide-by-zero unmasked in FCW: #MF at the fwait */
 		__asm__ volatile("fldcw %0; fld1; fldz; fdivrp; fwait"
 				 : : "m"((uint16_t){ 0x37f & ~0x4 }) : "st", "st(1)");
+	else if (!strcmp(kind, "mem-unmapped"))
+		fault_on_anon(false);
+	else if (!strcmp(kind, "mem-exec"))
+		fault_on_anon(true);
 	printf("faulter %s: no fault happened\n", kind);
 	return 1;
 }

@@ -25,6 +25,7 @@ typedef struct sl_bootinfo {
 	unsigned int kmem_quota;        /* bytes */
 	char name[SL_NAME_MAX];
 	char args[SL_ARGS_MAX];
+	unsigned int mem_quota;         /* pages of anonymous memory (mem=N) */
 } sl_bootinfo_t;
 
 typedef struct sl_silo_entry {

@@ -65,4 +65,15 @@ enum sl_syscall {
 /* SL_SYS_MEM_MAP flags. */
 #define SL_MEM_FIXED 1u                 /* the hint is the address, or fail with SL_EEXIST */
 
+/* Where SL_SYS_MEM_MAP places pages in every silo's address space: above
+ * any program image, below the thread stacks. */
+#define SL_MEM_REGION_BASE 0x0000100000000000ull        /* 16 TiB */
+#define SL_MEM_REGION_END 0x00007f0000000000ull
+#define SL_MEM_REGION_PAGES ((SL_MEM_REGION_END - SL_MEM_REGION_BASE) / 4096)
+
+/* The server's mem=N default (SL_MEM_DEFAULT is everyone else's), and the
+ * largest mem=N a module may ask for. */
+#define SL_MEM_SERVER_DEFAULT 65536u            /* 256 MiB: the server serves everyone */
+#define SL_MEM_QUOTA_MAX (1u << 30)
+
 #endif

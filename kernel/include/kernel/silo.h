@@ -4,7 +4,10 @@
  * most MB2_MAX_MODULES), and live until the machine powers off.
  *
  * User address space of a silo:
- *   0x0000000000001000 ..  program segments (the SDK links at 0x400000)
+ *   0x0000000000200000 ..  boot-info page, the server's silo table
+ *   0x0000000000400000 ..  program segments (the SDK links at 0x400000)
+ *   SL_MEM_REGION_BASE ..  anonymous memory (SL_SYS_MEM_MAP), up to
+ *   SL_MEM_REGION_END      16 TiB .. 0x7f0000000000
  *   USER_STACK_TOP - i * USER_STACK_STRIDE  thread i's stack, 64 KiB, with
  *                                           an unmapped guard page below
  */
@@ -16,6 +19,7 @@
 #include <kernel/ipc.h>
 #include <kernel/mb2.h>
 #include <kernel/quota.h>
+#include <kernel/silo_mem.h>
 #include <kernel/spinlock.h>
 #include <kernel/thread.h>
 #include <kernel/vm.h>
@@ -28,7 +32,7 @@
 #define USER_STACK_TOP 0x00007ff000000000ull
 #define USER_STACK_SIZE (64 * 1024)
 #define USER_STACK_STRIDE (USER_STACK_SIZE + 4096)
-#define USER_IMAGE_MAX (USER_STACK_TOP - (uint64_t)SILO_THREADS_MAX * USER_STACK_STRIDE)
+#define USER_IMAGE_MAX SL_MEM_REGION_BASE      /* images end where anonymous memory starts */
 
 typedef enum silo_state {
 	SILO_FREE,
@@ -56,6 +60,7 @@ typedef struct silo {
 	cap_ops_t cap_ops;              /* the kernel's, charging cspace chunks to it */
 	silo_event_t exit_event;        /* posted to the server when it ends */
 	struct silo *next;              /* all silos, in id order */
+	silo_mem_t anon;                /* its anonymous-memory region (silo_mem.h) */
 	struct kobj *owned;             /* the objects it made; ipc_lock */
 	bool exiting;                   /* exit or fault recorded; threads dying */
 	int exit_code;

@@ -30,11 +30,14 @@ int sl_silo_id(void);
 uint64_t sl_clock_ms(void);
 
 /*
- * Anonymous memory: sl_mem_map maps `pages` zeroed, writable pages in this
- * silo's address space and stores their address in *addr. On entry *addr
- * is a hint (NULL: anywhere); with SL_MEM_FIXED it is the address itself.
- * Charged to the silo's memory quota (mem=N). sl_mem_unmap gives pages
- * back. Both return 0 or a negative SL_E* code (docs/abi.md).
+ * Anonymous memory: sl_mem_map maps `pages` zeroed, writable, never
+ * executable pages in this silo's address space, inside
+ * [SL_MEM_REGION_BASE, SL_MEM_REGION_END), and stores their address in
+ * *addr. On entry *addr is a hint (NULL: anywhere); with SL_MEM_FIXED it is
+ * the address itself. Charged to the silo's memory quota (mem=N).
+ * sl_mem_unmap gives pages back (all of them mapped, or none is unmapped).
+ * Both return 0 or a negative SL_E* code (docs/abi.md); malloc
+ * (<stdlib.h>) is built on them.
  */
 int sl_mem_map(void **addr, size_t pages, unsigned flags);
 int sl_mem_unmap(void *addr, size_t pages);
