@@ -46,7 +46,7 @@ extern char kernel_stack_top[];
 static thread_t boot_thread;
 static slab_cache_t thread_cache;
 static slotmap_t kstack_slots;
-static spinlock_t table_lock = SPINLOCK_INIT("threads");  /* before heap and frames */
+static spinlock_t table_lock = SPINLOCK_INIT("threads");  /* at the heap's level: before frames */
 static int64_t next_id = 1;
 static int records_in_use;
 
@@ -87,7 +87,8 @@ fail:
 	return SL_ENOMEM;
 }
 
-/* A stack slot with its frames mapped, or SL_ENOMEM. */
+/* A stack slot with its frames mapped, or SL_ENOMEM. Takes table_lock
+ * around the slot map only; maps with no lock of ours held. */
 static int kstack_new(uint64_t *slot)
 {
 	spin_lock(&table_lock);
@@ -103,7 +104,9 @@ static int kstack_new(uint64_t *slot)
 	return SL_ENOMEM;
 }
 
-/* Frees the record (interrupts off or table_lock free to take). */
+/* Frees t's record and gives its silo the charge back. Takes table_lock
+ * (callers may hold a silo lock, or run with interrupts off after a
+ * switch; never table_lock itself). */
 static void record_free(thread_t *t)
 {
 	quota_t *q = t->kmem;
@@ -118,6 +121,8 @@ static void record_free(thread_t *t)
 		quota_uncharge(q, THREAD_KMEM_CHARGE);
 }
 
+/* Unmaps t's stack, then takes table_lock to free its slot; frees the
+ * record too when t is detached. */
 void thread_reap_stack(thread_t *t)
 {
 	if (t->kstack_mapped) {         /* not the boot thread's static stack */
@@ -179,6 +184,7 @@ thread_t *thread_boot_init(void)
 	return t;
 }
 
+/* Takes table_lock around the slab and the id counter; see thread.h. */
 thread_t *thread_alloc_charged(const char *name, int prio, quota_t *kmem, int *err)
 {
 	if (kmem && (*err = quota_charge(kmem, THREAD_KMEM_CHARGE)) < 0)

@@ -490,7 +490,6 @@ int silo_start_all(const mb2_info_t *mb)
 {
 	int started = 0;
 	uint32_t i = 0;
-
 	uint64_t t0 = arch_cycles();
 
 	silo_records_alloc(mb->module_count);

@@ -3,14 +3,18 @@
  *
  *   hog LABEL HOLD_MS   creates threads until the kernel says no, which
  *                       must be SL_EQUOTA (its own threads= or kmem=
- *                       quota); holds them HOLD_MS, then joins them all
+ *                       quota), then endpoints until its kmem= quota is
+ *                       used up; holds them HOLD_MS, then joins the threads
  *   victim WAIT_MS N    waits WAIT_MS (while the hogs hold everything they
  *                       could get), then must still create N threads, each
- *                       summing its share of a series, and join them
+ *                       summing its share of a series, and 64 endpoints
  *
  * Exits 0 when every check passed.
  */
+#include <sys/ipc.h>
 #include <sys/sluice.h>
+
+#define FIRST_EP 100
 
 static uint64_t hold_ms;
 
@@ -31,10 +35,16 @@ static int hog(const char *label)
 		tids[made++] = (int)r;
 	printf("hog %s: holding %d threads, then %ld (%s)\n", label, made + 1, r,
 	       r == SL_EQUOTA ? "SL_EQUOTA" : "not SL_EQUOTA");
+	int eps = 0;
+	long e = 0;
+	for (sl_slot_t s = FIRST_EP; s < SL_CSPACE_DEFAULT && (e = sl_ep_create(s)) == 0; s++)
+		eps++;
+	printf("hog %s: holding %d endpoints, then %ld (%s)\n", label, eps, e,
+	       e == SL_EQUOTA ? "SL_EQUOTA" : "not SL_EQUOTA");
 	for (int i = 0; i < made; i++)
 		joined += sl_thread_join(tids[i], &code) == 0 && code == 7;
 	printf("hog %s: released %d of %d threads\n", label, joined, made);
-	return r == SL_EQUOTA && made > 0 && joined == made ? 0 : 1;
+	return r == SL_EQUOTA && e == SL_EQUOTA && made > 0 && joined == made ? 0 : 1;
 }
 
 typedef struct {
@@ -71,10 +81,14 @@ static int victim(uint64_t wait_ms, int n)
 		tids[made++] = (int)r;
 	}
 	printf("victim: %d of %d threads created\n", made, n);
+	int eps = 0;
+	for (sl_slot_t s = FIRST_EP; s < FIRST_EP + 64; s++)
+		eps += sl_ep_create(s) == 0;
+	printf("victim: %d of 64 endpoints created\n", eps);
 	for (int i = 0; i < made; i++)
 		if (sl_thread_join(tids[i], &code) == 0 && code == 0)
 			sum += shares[i].sum;
-	bool ok = made == n && sum == total * (total + 1) / 2;
+	bool ok = made == n && eps == 64 && sum == total * (total + 1) / 2;
 	printf("victim: sum %llu, %s\n", (unsigned long long)sum, ok ? "exact" : "WRONG");
 	return ok ? 0 : 1;
 }
