@@ -128,6 +128,60 @@ static int edge_thread(void *arg)
 	return 0;
 }
 
+/*
+ * The destination goes away while the join waits: A joins X with a code
+ * pointer into the stack of B, an ended thread; while A waits, main joins
+ * B, which unmaps that stack; then X ends. A's join must fail with
+ * SL_EFAULT and leave X joinable.
+ */
+static volatile uintptr_t b_top;
+static volatile long a_first, a_second, a_waited;
+static volatile int a_code = -1;
+static int x_tid;
+
+static int thread_b(void *arg)
+{
+	(void)arg;
+	b_top = my_stack_top();
+	return 0;
+}
+
+static int thread_x(void *arg)
+{
+	(void)arg;
+	sl_sleep_ms(200);
+	return 42;
+}
+
+static int thread_a(void *arg)
+{
+	int code = -1;
+
+	(void)arg;
+	uint64_t t0 = sl_clock_ms();
+	a_first = sl_thread_join(x_tid, (int *)(b_top - sizeof(int)));
+	a_waited = (long)(sl_clock_ms() - t0);
+	a_second = sl_thread_join(x_tid, &code);
+	a_code = code;
+	return 0;
+}
+
+static void join_target_unmapped(void)
+{
+	int code, b = sl_thread_create(thread_b, NULL);
+
+	sl_sleep_ms(20);                        /* B has ended; its stack stays until joined */
+	check(b > 0 && b_top != 0, "thread B ran and found its stack top", (long)b_top);
+	x_tid = sl_thread_create(thread_x, NULL);
+	int a = sl_thread_create(thread_a, NULL);
+	sl_sleep_ms(50);                        /* A is waiting for X now */
+	check(sl_thread_join(b, &code) == 0, "joining B unmaps its stack", code);
+	check(a > 0 && sl_thread_join(a, &code) == 0, "A ended", code);
+	check(a_first == SL_EFAULT && a_waited >= 100,
+	      "a join whose code pointer was unmapped while it waited is SL_EFAULT", a_first);
+	check(a_second == 0 && a_code == 42, "and X stayed joinable: code 42", a_second);
+}
+
 int main(void)
 {
 	int code = -1;
@@ -139,6 +193,7 @@ int main(void)
 	int tid = sl_thread_create(edge_thread, NULL);
 	r = tid > 0 ? sl_thread_join(tid, &code) : tid;
 	check(r == 0 && code == 0, "the edge checks ran", r < 0 ? r : code);
+	join_target_unmapped();
 	printf("1..%d\n", count);
 	printf("copyout: %d of %d checks failed\n", failed, count);
 	return failed ? 1 : 0;
