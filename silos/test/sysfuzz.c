@@ -14,7 +14,8 @@
  * and random tags and specs. Besides the random calls it makes valid ones
  * on what it holds: endpoints and notifications in the window, copies,
  * mints, moves, deletes, revokes, IPC through an echo thread of its own,
- * calls to the server, short-lived threads to join.
+ * calls to the server, requests to chanserv on channel handles it
+ * created, short-lived threads to join, threads left blocked.
  *
  * The silo must live to the end and never block for ever, or the run
  * would prove nothing. What is filtered, and why (sanitize() and the
@@ -27,11 +28,16 @@
  *   (slot 1, which replies to every call) and the echo endpoint (slot 3,
  *   which the echo thread receives on for ever); elsewhere they become
  *   NBSEND.
- * - Protected slots (1, 3 and each thread's private reply slot) are never
- *   a target of move, delete, create, copy or mint, never travel in a
- *   message and never receive one: if slot 1 or 3 held something else, a
- *   CALL through it could wait for ever; a reply capability in a slot its
- *   thread does not know would leave its caller waiting for ever.
+ * - Protected slots (1, 3, each thread's private reply slot and its two
+ *   channel-handle slots) are never a target of move, delete, create, copy
+ *   or mint, never travel in a message and never receive one: if slot 1 or
+ *   3 or a channel slot held something else, a CALL through it could wait
+ *   for ever; a reply capability in a slot its thread does not know would
+ *   leave its caller waiting for ever.
+ * - Requests to chanserv on channel handles are never CS_OP_SEND or
+ *   CS_OP_RECV, which wait for a peer that may never come.
+ * - A thread left blocked in a receive or wait is joined only once it has
+ *   ended; those still blocked at the end die with the silo.
  * - A call a fuzzing thread receives (NBRECV, with its private reply slot
  *   named) is answered at once, for the same reason.
  * - SL_SYS_SLEEP sleeps at most 2 ms (values past SL_SLEEP_MAX_MS, which
@@ -249,7 +255,7 @@ static bool is_mine(const fuzzer_t *z, uint64_t tid)
 }
 
 /* Rewrites a call that could end or block the silo; see the top comment. */
-static uint64_t sanitize(fuzzer_t *z, uint64_t nr, uint64_t a[6])
+static uint64_t sanitize(fuzzer_t *z, uint64_t nr, uint64_t a[7])
 {
 	switch (nr) {
 	case SL_SYS_EXIT: case SL_SYS_THREAD_EXIT:
@@ -374,6 +380,8 @@ static long spawn_or_join(fuzzer_t *z)
 	return r;
 }
 
+/* Blocks until its receive or wait ends (possibly never: then the silo's
+ * exit kills it). */
 static int blocker(void *arg)
 {
 	blocker_t *b = arg;
@@ -413,7 +421,7 @@ static long blocker_step(fuzzer_t *z)
  * there is always answered): never CS_OP_SEND or CS_OP_RECV, which may
  * wait for a peer that never comes.
  */
-static long chan_call(fuzzer_t *z)
+static long chan_call(fuzzer_t *z)     /* blocks until chanserv answers */
 {
 	static const uint32_t ops[] = { CS_OP_TRY_SEND, CS_OP_TRY_RECV, CS_OP_CLONE, CS_OP_CLOSE,
 					CS_OP_INFO, CS_OP_RECEIVER, CS_OP_SENDER, CS_OP_DESTROY,
