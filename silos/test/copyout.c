@@ -182,6 +182,74 @@ static void join_target_unmapped(void)
 	check(a_second == 0 && a_code == 42, "and X stayed joinable: code 42", a_second);
 }
 
+/*
+ * A call that nobody can answer (the receiver named no reply slot) fails
+ * whole: SL_EDEAD, the message not delivered, the capability it carried
+ * still the caller's; the receiver goes on waiting for a message it can
+ * take. Both ways round: the receiver waiting first, the caller first.
+ */
+#define EP 20
+#define CARRIED 21
+#define LANDING 22
+
+static volatile long recv_result = 1;
+static volatile uint64_t recv_label;
+
+static int plain_receiver(void *arg)
+{
+	sl_msg_t m = { .spec = SL_SPEC(0, 0, LANDING, 0) };
+
+	(void)arg;
+	recv_result = sl_recv(EP, &m);
+	recv_label = SL_TAG_LABEL(m.tag);
+	return 0;
+}
+
+static int caller(void *arg)
+{
+	sl_msg_t m = { .tag = SL_TAG_CAPS(SL_TAG(7, 1, 1), CARRIED, 0), .w = { 0x1234 } };
+
+	(void)arg;
+	return (int)sl_call(EP, &m);
+}
+
+static bool slot_holds(sl_slot_t s)
+{
+	sl_cap_info_t info;
+
+	return sl_cap_identify(s, &info) == 0;
+}
+
+static void call_without_reply_slot(void)
+{
+	sl_msg_t m = { .tag = SL_TAG_CAPS(SL_TAG(7, 1, 1), CARRIED, 0), .w = { 0x1234 } };
+	int code, r_tid, c_tid;
+
+	check(sl_ep_create(EP) == 0 && sl_ntfn_create(CARRIED) == 0, "endpoint and a capability to carry", 0);
+	r_tid = sl_thread_create(plain_receiver, NULL);
+	sl_sleep_ms(20);                        /* the receiver waits, with no reply slot */
+	long r = sl_call(EP, &m);
+	check(r == SL_EDEAD, "a call to a receiver with no reply slot is SL_EDEAD", r);
+	check(slot_holds(CARRIED) && !slot_holds(LANDING) && recv_result == 1,
+	      "and delivered nothing: the capability stayed, the receiver still waits", recv_result);
+	m = (sl_msg_t){ .tag = SL_TAG(9, 0, 0) };
+	r = sl_nbsend(EP, &m);
+	sl_thread_join(r_tid, &code);
+	check(r == 0 && recv_result == 0 && recv_label == 9, "the receiver then takes a plain send",
+	      (long)recv_label);
+
+	c_tid = sl_thread_create(caller, NULL);
+	sl_sleep_ms(20);                        /* the caller waits for a receiver */
+	m = (sl_msg_t){ .spec = SL_SPEC(0, 0, LANDING, 0) };
+	r = sl_nbrecv(EP, &m);
+	check(r == SL_EWOULDBLOCK && !slot_holds(LANDING),
+	      "a receive with no reply slot does not take a waiting call", r);
+	code = 0;
+	r = sl_thread_join(c_tid, &code);
+	check(r == 0 && code == SL_EDEAD && slot_holds(CARRIED),
+	      "that call failed whole: SL_EDEAD, capability kept", code);
+}
+
 int main(void)
 {
 	int code = -1;
@@ -194,6 +262,7 @@ int main(void)
 	r = tid > 0 ? sl_thread_join(tid, &code) : tid;
 	check(r == 0 && code == 0, "the edge checks ran", r < 0 ? r : code);
 	join_target_unmapped();
+	call_without_reply_slot();
 	printf("1..%d\n", count);
 	printf("copyout: %d of %d checks failed\n", failed, count);
 	return failed ? 1 : 0;
