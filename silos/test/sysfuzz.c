@@ -1,7 +1,7 @@
 /*
  * sysfuzz: random system calls with random arguments from a seeded PRNG.
  *
- *   sysfuzz seed=N calls=N threads=N
+ *   sysfuzz seed=N calls=N threads=N [abrupt=1]
  *
  * `threads` fuzzing threads (default 3) share `calls` calls (default
  * 100000); each has its own PRNG, seeded from `seed` and its index, so a
@@ -53,7 +53,9 @@
  * - SL_SYS_MEM_UNMAP never touches the image or the stacks.
  *
  * Prints progress, then the number of calls and calls per second; exits 0
- * if the silo's own invariants held (slots 1 and 3 unchanged).
+ * if the silo's own invariants held (slots 1 and 3 unchanged, no failed
+ * call wrote memory). With abrupt=1 it exits while its threads are still
+ * making calls, so the kill of a silo lands in the middle of them.
  */
 #include <abi/chanserv.h>
 #include <sys/ipc.h>
@@ -108,6 +110,7 @@ static fuzzer_t fuzzers[MAX_THREADS + 1];       /* the last: the echo thread */
 static uint64_t seed = 1;
 static unsigned long total_calls = 100000;
 static unsigned nthreads = 3;
+static bool abrupt;
 static unsigned cspace_slots;
 
 /* ------------------------------------------------------------- randomness */
@@ -624,37 +627,67 @@ static void print_results(void)
 	printf("%s\n", line);
 }
 
+static unsigned long join_all(const int *tids, int *bad)
+{
+	unsigned long made = 0;
+	int code;
+
+	for (unsigned t = 0; t < nthreads; t++) {
+		if (tids[t] <= 0 || sl_thread_join(tids[t], &code) < 0 || code != 0)
+			++*bad;
+		made += fuzzers[t].done;
+	}
+	return made;
+}
+
+/* abrupt=1: the fuzzing threads never stop; once they have made `calls`
+ * calls between them, main returns and the silo's exit kills them in the
+ * middle of whatever call each is in (a blocked call to chanserv or the
+ * echo thread, a join, a sleep...). */
+static unsigned long wait_for_calls(int *bad)
+{
+	unsigned long made = 0, half_done = 0;
+
+	while (made < total_calls) {
+		sl_sleep_ms(5);
+		made = half_done = 0;
+		for (unsigned t = 0; t < nthreads; t++) {
+			made += fuzzers[t].done;
+			half_done += fuzzers[t].half_done;
+		}
+	}
+	*bad += half_done != 0;
+	return made;
+}
+
 int main(int argc, char **argv)
 {
-	int tids[MAX_THREADS], code, bad = 0;
+	int tids[MAX_THREADS], bad = 0;
 	sl_cap_info_t server;
 
 	seed = arg_value(argc, argv, "seed", 1);
 	total_calls = arg_value(argc, argv, "calls", 100000);
 	nthreads = (unsigned)arg_value(argc, argv, "threads", 3);
 	nthreads = nthreads < 1 ? 1 : nthreads > MAX_THREADS ? MAX_THREADS : nthreads;
+	abrupt = arg_value(argc, argv, "abrupt", 0) != 0;
 	cspace_slots = sl_bootinfo()->cspace_slots;
 	if (cspace_slots < PROTECTED_END || sl_cap_identify(SL_SLOT_SERVER, &server) < 0 ||
 	    sl_ep_create(SLOT_ECHO) < 0) {
 		printf("sysfuzz: no server capability, no echo endpoint or cspace < %d\n", PROTECTED_END);
 		return 1;
 	}
-	printf("sysfuzz: seed %llu, %lu calls, %u threads\n", (unsigned long long)seed, total_calls, nthreads);
+	printf("sysfuzz: seed %llu, %lu calls, %u threads%s\n", (unsigned long long)seed, total_calls,
+	       nthreads, abrupt ? ", then exit in the middle of them" : "");
 	for (unsigned t = 0; t <= MAX_THREADS; t++) {
 		fuzzers[t].index = t;
 		fuzzers[t].rng = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (t + 1) * 0xbf58476d1ce4e5b9ull;
-		fuzzers[t].calls = total_calls / nthreads + (t < total_calls % nthreads);
+		fuzzers[t].calls = abrupt ? ~0ul : total_calls / nthreads + (t < total_calls % nthreads);
 	}
 	int echo = sl_thread_create(echo_thread, &fuzzers[MAX_THREADS]);
 	uint64_t t0 = sl_clock_ms();
 	for (unsigned t = 0; t < nthreads; t++)
 		tids[t] = sl_thread_create(fuzz_thread, &fuzzers[t]);
-	unsigned long made = 0;
-	for (unsigned t = 0; t < nthreads; t++) {
-		if (tids[t] <= 0 || sl_thread_join(tids[t], &code) < 0 || code != 0)
-			bad++;
-		made += fuzzers[t].done;
-	}
+	unsigned long made = abrupt ? wait_for_calls(&bad) : join_all(tids, &bad);
 	uint64_t ms = sl_clock_ms() - t0;
 	print_results();
 	printf("sysfuzz: %lu calls in %llu ms, %llu calls/s\n", made, (unsigned long long)ms,
