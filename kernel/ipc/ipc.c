@@ -260,6 +260,27 @@ static thread_t *take_thread(waitq_t *q)
 	return n ? container_of(n, thread_t, wait) : NULL;
 }
 
+/* The thread take_thread would return, left queued. */
+static thread_t *peek_thread(waitq_t *q)
+{
+	wq_node_t *n;
+
+	while ((n = q->list.head) && !n->blocked)
+		wq_remove(&q->list, n);         /* gone already, as wq_take_one drops them */
+	return n ? container_of(n, thread_t, wait) : NULL;
+}
+
+/* Whether a call's reply capability can go where the receiver's spec
+ * says. Checked before anything is delivered: a call that nobody could
+ * answer fails whole (SL_EDEAD), its message and capabilities unmoved. */
+static bool can_take_reply(thread_t *receiver, uint64_t spec)
+{
+	cap_t *c;
+
+	return SL_SPEC_REPLY_SLOT(spec) &&
+	       cspace_prepare_empty(cs_of(receiver), SL_SPEC_REPLY_SLOT(spec), &c) == SL_OK;
+}
+
 /* Moves (or unwraps) the sender's capability i; returns tag flags. */
 static uint64_t transfer_cap(cspace_t *src_cs, unsigned src_slot, thread_t *dst,
 			     unsigned dst_slot, const endpoint_t *dst_ep, unsigned i,
@@ -453,6 +474,9 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 {
 	if (!block && !a->ep->receivers.list.head)
 		return SL_EWOULDBLOCK;
+	thread_t *first = call ? peek_thread(&a->ep->receivers) : NULL;
+	if (first && !can_take_reply(first, first->ipc_spec))
+		return SL_EDEAD;        /* it stays waiting; nothing was delivered */
 	if (call) {             /* the only allocation: before anything changes */
 		int err = reply_new(self->silo, &self->ipc_reply);
 		if (err < 0)
@@ -546,7 +570,10 @@ static int invoke_recv(thread_t *self, trap_frame_t *f, endpoint_t *ep, bool blo
 
 	if (receive_event(self, ep, spec))
 		return SL_OK;
-	thread_t *s = take_thread(&ep->senders);
+	thread_t *s;
+	while ((s = take_thread(&ep->senders)) && s->ipc_state == IPC_CALLING &&
+	       !can_take_reply(self, spec))
+		ipc_complete(s, SL_EDEAD);      /* a call we cannot answer fails whole */
 	if (s) {
 		receive_from(self, s, ep, spec);
 		return SL_OK;

@@ -545,6 +545,9 @@ static thread_t *find_thread(silo_t *s, int64_t tid)
 	return NULL;
 }
 
+/* Blocks until thread tid of s has ended, then writes its code to
+ * code_ptr and frees its slot; takes s->lock briefly. On any error the
+ * thread stays joinable and user memory is as it was. */
 int silo_thread_join(silo_t *s, int64_t tid, uint64_t code_ptr)
 {
 	int code = 0, err;

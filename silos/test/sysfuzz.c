@@ -1,7 +1,7 @@
 /*
  * sysfuzz: random system calls with random arguments from a seeded PRNG.
  *
- *   sysfuzz seed=N calls=N workers=N
+ *   sysfuzz seed=N calls=N workers=N [abrupt=1]
  *
  * `workers` fuzzing threads (default 3) share `calls` calls (default
  * 100000); each has its own PRNG, seeded from `seed` and its index, so a
@@ -14,7 +14,8 @@
  * and random tags and specs. Besides the random calls it makes valid ones
  * on what it holds: endpoints and notifications in the window, copies,
  * mints, moves, deletes, revokes, IPC through an echo thread of its own,
- * calls to the server, short-lived threads to join.
+ * calls to the server, requests to chanserv on channel handles it
+ * created, short-lived threads to join, threads left blocked.
  *
  * The silo must live to the end and never block for ever, or the run
  * would prove nothing. What is filtered, and why (sanitize() and the
@@ -27,11 +28,16 @@
  *   (slot 1, which replies to every call) and the echo endpoint (slot 3,
  *   which the echo thread receives on for ever); elsewhere they become
  *   NBSEND.
- * - Protected slots (1, 3 and each thread's private reply slot) are never
- *   a target of move, delete, create, copy or mint, never travel in a
- *   message and never receive one: if slot 1 or 3 held something else, a
- *   CALL through it could wait for ever; a reply capability in a slot its
- *   thread does not know would leave its caller waiting for ever.
+ * - Protected slots (1, 3, each thread's private reply slot and its two
+ *   channel-handle slots) are never a target of move, delete, create, copy
+ *   or mint, never travel in a message and never receive one: if slot 1 or
+ *   3 or a channel slot held something else, a CALL through it could wait
+ *   for ever; a reply capability in a slot its thread does not know would
+ *   leave its caller waiting for ever.
+ * - Requests to chanserv on channel handles are never CS_OP_SEND or
+ *   CS_OP_RECV, which wait for a peer that may never come.
+ * - A thread left blocked in a receive or wait is joined only once it has
+ *   ended; those still blocked at the end die with the silo.
  * - A call a fuzzing thread receives (NBRECV, with its private reply slot
  *   named) is answered at once, for the same reason.
  * - SL_SYS_SLEEP sleeps at most 2 ms (values past SL_SLEEP_MAX_MS, which
@@ -47,7 +53,9 @@
  * - SL_SYS_MEM_UNMAP never touches the image or the stacks.
  *
  * Prints progress, then the number of calls and calls per second; exits 0
- * if the silo's own invariants held (slots 1 and 3 unchanged).
+ * if the silo's own invariants held (slots 1 and 3 unchanged, no failed
+ * call wrote memory). With abrupt=1 it exits while its threads are still
+ * making calls, so the kill of a silo lands in the middle of them.
  */
 #include <abi/chanserv.h>
 #include <sys/ipc.h>
@@ -102,6 +110,7 @@ static fuzzer_t fuzzers[MAX_THREADS + 1];       /* the last: the echo thread */
 static uint64_t seed = 1;
 static unsigned long total_calls = 100000;
 static unsigned nthreads = 3;
+static bool abrupt;
 static unsigned cspace_slots;
 
 /* ------------------------------------------------------------- randomness */
@@ -249,7 +258,7 @@ static bool is_mine(const fuzzer_t *z, uint64_t tid)
 }
 
 /* Rewrites a call that could end or block the silo; see the top comment. */
-static uint64_t sanitize(fuzzer_t *z, uint64_t nr, uint64_t a[6])
+static uint64_t sanitize(fuzzer_t *z, uint64_t nr, uint64_t a[7])
 {
 	switch (nr) {
 	case SL_SYS_EXIT: case SL_SYS_THREAD_EXIT:
@@ -374,6 +383,8 @@ static long spawn_or_join(fuzzer_t *z)
 	return r;
 }
 
+/* Blocks until its receive or wait ends (possibly never: then the silo's
+ * exit kills it). */
 static int blocker(void *arg)
 {
 	blocker_t *b = arg;
@@ -413,7 +424,7 @@ static long blocker_step(fuzzer_t *z)
  * there is always answered): never CS_OP_SEND or CS_OP_RECV, which may
  * wait for a peer that never comes.
  */
-static long chan_call(fuzzer_t *z)
+static long chan_call(fuzzer_t *z)     /* blocks until chanserv answers */
 {
 	static const uint32_t ops[] = { CS_OP_TRY_SEND, CS_OP_TRY_RECV, CS_OP_CLONE, CS_OP_CLOSE,
 					CS_OP_INFO, CS_OP_RECEIVER, CS_OP_SENDER, CS_OP_DESTROY,
@@ -616,37 +627,67 @@ static void print_results(void)
 	printf("%s\n", line);
 }
 
+static unsigned long join_all(const int *tids, int *bad)
+{
+	unsigned long made = 0;
+	int code;
+
+	for (unsigned t = 0; t < nthreads; t++) {
+		if (tids[t] <= 0 || sl_thread_join(tids[t], &code) < 0 || code != 0)
+			++*bad;
+		made += fuzzers[t].done;
+	}
+	return made;
+}
+
+/* abrupt=1: the fuzzing threads never stop; once they have made `calls`
+ * calls between them, main returns and the silo's exit kills them in the
+ * middle of whatever call each is in (a blocked call to chanserv or the
+ * echo thread, a join, a sleep...). */
+static unsigned long wait_for_calls(int *bad)
+{
+	unsigned long made = 0, half_done = 0;
+
+	while (made < total_calls) {
+		sl_sleep_ms(5);
+		made = half_done = 0;
+		for (unsigned t = 0; t < nthreads; t++) {
+			made += fuzzers[t].done;
+			half_done += fuzzers[t].half_done;
+		}
+	}
+	*bad += half_done != 0;
+	return made;
+}
+
 int main(int argc, char **argv)
 {
-	int tids[MAX_THREADS], code, bad = 0;
+	int tids[MAX_THREADS], bad = 0;
 	sl_cap_info_t server;
 
 	seed = arg_value(argc, argv, "seed", 1);
 	total_calls = arg_value(argc, argv, "calls", 100000);
 	nthreads = (unsigned)arg_value(argc, argv, "workers", 3);
 	nthreads = nthreads < 1 ? 1 : nthreads > MAX_THREADS ? MAX_THREADS : nthreads;
+	abrupt = arg_value(argc, argv, "abrupt", 0) != 0;
 	cspace_slots = sl_bootinfo()->cspace_slots;
 	if (cspace_slots < PROTECTED_END || sl_cap_identify(SL_SLOT_SERVER, &server) < 0 ||
 	    sl_ep_create(SLOT_ECHO) < 0) {
 		printf("sysfuzz: no server capability, no echo endpoint or cspace < %d\n", PROTECTED_END);
 		return 1;
 	}
-	printf("sysfuzz: seed %llu, %lu calls, %u threads\n", (unsigned long long)seed, total_calls, nthreads);
+	printf("sysfuzz: seed %llu, %lu calls, %u threads%s\n", (unsigned long long)seed, total_calls,
+	       nthreads, abrupt ? ", then exit in the middle of them" : "");
 	for (unsigned t = 0; t <= MAX_THREADS; t++) {
 		fuzzers[t].index = t;
 		fuzzers[t].rng = (seed + 1) * 0x9e3779b97f4a7c15ull ^ (t + 1) * 0xbf58476d1ce4e5b9ull;
-		fuzzers[t].calls = total_calls / nthreads + (t < total_calls % nthreads);
+		fuzzers[t].calls = abrupt ? ~0ul : total_calls / nthreads + (t < total_calls % nthreads);
 	}
 	int echo = sl_thread_create(echo_thread, &fuzzers[MAX_THREADS]);
 	uint64_t t0 = sl_clock_ms();
 	for (unsigned t = 0; t < nthreads; t++)
 		tids[t] = sl_thread_create(fuzz_thread, &fuzzers[t]);
-	unsigned long made = 0;
-	for (unsigned t = 0; t < nthreads; t++) {
-		if (tids[t] <= 0 || sl_thread_join(tids[t], &code) < 0 || code != 0)
-			bad++;
-		made += fuzzers[t].done;
-	}
+	unsigned long made = abrupt ? wait_for_calls(&bad) : join_all(tids, &bad);
 	uint64_t ms = sl_clock_ms() - t0;
 	print_results();
 	printf("sysfuzz: %lu calls in %llu ms, %llu calls/s\n", made, (unsigned long long)ms,
