@@ -6,8 +6,8 @@
 #else
 #include <stdio.h>
 #include <stdlib.h>
-#define assert(e)                                                                              \
-	((e) ? (void)0                                                                         \
+#define assert(e)                                                                               \
+	((e) ? (void)0                                                                          \
 	     : (printf("%s:%d: %s: assertion '%s' failed\n", __FILE__, __LINE__, __func__, #e), \
 		exit(134)))
 #endif
