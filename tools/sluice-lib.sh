@@ -29,6 +29,17 @@ sluice_silo_summaries() {
 		sed 's/) server, stopped at shutdown$/) stopped at shutdown (the server)/'
 }
 
+# What QEMU's exit status says, in words.
+sluice_status_text() {
+	case $1 in
+	33) echo "the kernel reported success (status 33)" ;;
+	35) echo "the kernel reported failure (status 35)" ;;
+	0) echo "the guest triple-faulted (QEMU exited with status 0 without the kernel's report)" ;;
+	124 | 137) echo "the time limit passed (status $1)" ;;
+	*) echo "QEMU exited with status $1" ;;
+	esac
+}
+
 # sluice_verdict QEMU_STATUS LOG [TIMEOUT_SECONDS [INTERRUPTED]]
 # Prints the verdict, "PASS: ..." or "FAIL: ...", naming every silo with
 # its own outcome, and returns the exit status above. QEMU_STATUS is the
@@ -52,14 +63,14 @@ sluice_verdict() {
 			echo "FAIL: $silos"
 			return $SLUICE_EXIT_SILO
 		fi
-		why=$(grep -m1 -o 'PANIC: .*\|LEAK: .*' "$log" || true)
-		echo "FAIL: the kernel reported failure (${why:-no shutdown report})${silos:+; $silos}"
+		why=$(tr -d '\r' <"$log" | grep -m1 -o 'PANIC: .*\|LEAK: .*' || echo "no shutdown report")
+		echo "FAIL: $(sluice_status_text 35): $why${silos:+; $silos}"
 		return $SLUICE_EXIT_KERNEL ;;
 	0)
-		echo "FAIL: the guest triple-faulted (QEMU exited 0 without the kernel's report)${silos:+; $silos}"
+		echo "FAIL: $(sluice_status_text 0)${silos:+; $silos}"
 		return $SLUICE_EXIT_KERNEL ;;
 	*)
-		echo "FAIL: QEMU exited with status $status${silos:+; $silos}"
+		echo "FAIL: $(sluice_status_text "$status")${silos:+; $silos}"
 		return $SLUICE_EXIT_QEMU ;;
 	esac
 }
