@@ -22,6 +22,12 @@ SLUICE_EXIT_INTERRUPTED=130 # Ctrl-C (128 + SIGINT)
 # How long a boot may take unless told otherwise, seconds.
 SLUICE_TIMEOUT_DEFAULT=120
 
+# sluice_prune_runs DIR: keeps the last 20 run directories that ended (they
+# have a verdict file); runs still going are never touched.
+sluice_prune_runs() {
+	ls -1dt "$1"/*/verdict 2>/dev/null | tail -n +21 | xargs -r dirname | xargs -r rm -rf
+}
+
 # The silos of a serial log, one "NAME (id N) WHAT" per line, from the
 # kernel's "summary: silo NAME (id N): WHAT" lines at shutdown.
 sluice_silo_summaries() {
