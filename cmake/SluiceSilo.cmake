@@ -14,6 +14,14 @@ set(SLUICE_SILO_FLAGS
   -fno-builtin -fno-tree-loop-distribute-patterns
   -std=gnu11 -O2 -g -Wall -Wextra -Werror)
 
+# Sealed: silos see only Sluice's headers (libsys, libchan, abi) and the
+# compiler's freestanding ones (stddef.h, stdint.h, stdarg.h, stdbool.h...),
+# never the host's C library; calling what libsys lacks is a compile error.
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
+  OUTPUT_VARIABLE SLUICE_CC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+list(APPEND SLUICE_SILO_FLAGS -nostdinc -isystem ${SLUICE_CC_INCLUDE}
+  -Werror=implicit-function-declaration)
+
 function(sluice_add_silo name)
   cmake_parse_arguments(A "" "" "SOURCES;LIBRARIES" ${ARGN})
   add_executable(${name} ${A_SOURCES})

@@ -5,9 +5,12 @@
  * kernel and user, exactly as for Sluice). Exits QEMU through
  * isa-debug-exit.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,10 +47,30 @@ static void child(int in, int out)
 	_exit(0);
 }
 
+/* The initramfs holds no device node (cpio writes it as any user can), so
+ * the console comes from devtmpfs; then the kernel's name, for the report. */
+static void console_open(void)
+{
+	struct utsname u;
+	int fd;
+
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	fd = open("/dev/console", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	if (uname(&u) == 0)
+		printf("linux-pingpong: kernel %s %s %s\n", u.sysname, u.release, u.version);
+}
+
 int main(void)
 {
 	int ab[2], ba[2];
 	char m[MSG] = { 1 };
+
+	console_open();
 
 	if (pipe(ab) || pipe(ba))
 		return 1;

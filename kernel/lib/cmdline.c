@@ -53,3 +53,37 @@ int cmdline_get(const char *cmdline, const char *key, char *buf, size_t size)
 	}
 	return (int)n;
 }
+
+/*
+ * Undoes GRUB's quoting of a module's arguments (grub_create_loader_cmdline):
+ * GRUB writes each argument followed by one space (the last space dropped),
+ * wraps an argument holding a space in double quotes and puts a backslash
+ * before every \, ' and ". So one space separates two arguments, two spaces
+ * enclose an empty one, and nothing GRUB was given is lost.
+ */
+int cmdline_split_args(char *s, char **argv, int max)
+{
+	int argc = 0;
+
+	for (;;) {
+		char *out = s;
+		bool quoted = false;
+
+		if (argc == max)
+			return -1;
+		argv[argc++] = out;
+		for (; *s && (quoted || *s != ' '); s++) {
+			if (*s == '"')
+				quoted = !quoted;
+			else if (*s == '\\' && s[1])
+				*out++ = *++s;
+			else
+				*out++ = *s;
+		}
+		bool more = *s == ' ';
+		*out = '\0';
+		if (!more)
+			return argc;
+		s++;
+	}
+}

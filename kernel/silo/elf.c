@@ -7,6 +7,7 @@
 #define PAGE 4096ull
 #define PT_LOAD 1
 #define ET_EXEC 2
+#define ET_DYN 3
 #define EM_X86_64 62
 
 typedef struct {
@@ -35,8 +36,12 @@ static int check_header(const ehdr_t *h, size_t size, const char **why)
 		return fail(why, "not an ELF file");
 	if (h->ident[4] != 2 || h->ident[5] != 1)
 		return fail(why, "not 64-bit little-endian");
-	if (h->type != ET_EXEC || h->machine != EM_X86_64)
-		return fail(why, "not an x86_64 executable");
+	if (h->machine != EM_X86_64)
+		return fail(why, "not an x86_64 program");
+	if (h->type == ET_DYN)
+		return fail(why, "a position-independent executable (link it -static -no-pie at a fixed address)");
+	if (h->type != ET_EXEC)
+		return fail(why, "not an executable (an object file or core dump?)");
 	if (h->phentsize != sizeof(phdr_t) || h->phnum == 0)
 		return fail(why, "bad program header size or count");
 	if (h->phoff > size || (size - h->phoff) / sizeof(phdr_t) < h->phnum)

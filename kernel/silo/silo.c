@@ -204,31 +204,33 @@ static uint64_t stack_top(int slot)
 	return USER_STACK_TOP - (uint64_t)slot * USER_STACK_STRIDE;
 }
 
-/* Pushes argv (name, then the space-separated arguments) onto the new
- * thread's stack and enters user mode at main's crt0. */
+/* Pushes argv (the name, then the arguments split as GRUB quoted them,
+ * see cmdline_split_args) onto the new thread's stack and enters user mode
+ * at main's crt0. */
 static void silo_main_entry(void *arg)
 {
 	silo_t *s = arg;
 	thread_t *self = thread_current();
-	char words[SILO_NAME_MAX + SILO_ARGS_MAX + 1];
+	char args[SILO_ARGS_MAX], *words[MAX_ARGS];
 	uint64_t argv[MAX_ARGS + 1], sp = stack_top(self->user_slot);
-	int argc = 0;
+	int argc = 1;
 
-	ksnprintf(words, sizeof words, "%s %s", s->name, s->args);
-	for (char *w = words; *w && argc < MAX_ARGS;) {
-		size_t n = 0;
+	words[0] = s->name;
+	if (s->has_args) {
+		memcpy(args, s->args, sizeof args);
+		argc += cmdline_split_args(args, words + 1, MAX_ARGS - 1);
+		if (argc == 0) {        /* -1: more than fit */
+			kprintf("silo %s (id %d): only its first %d arguments are passed\n",
+				s->name, s->id, MAX_ARGS - 1);
+			argc = MAX_ARGS;
+		}
+	}
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(words[i]);
 
-		while (*w == ' ')
-			w++;
-		while (w[n] && w[n] != ' ')
-			n++;
-		if (!n)
-			break;
 		sp -= n + 1;
-		w[n] = '\0';
-		copy_to_user(sp, w, n + 1);
-		argv[argc++] = sp;
-		w += n + 1;
+		copy_to_user(sp, words[i], n + 1);
+		argv[i] = sp;
 	}
 	argv[argc] = 0;
 	sp = (sp - sizeof(uint64_t) * (argc + 1)) & ~15ull;
@@ -287,9 +289,10 @@ static void split_cmdline(silo_t *s, const char *cmdline)
 	s->name[i] = '\0';
 	while (cmdline[i] && cmdline[i] != ' ')
 		i++;
-	while (cmdline[i] == ' ')
-		i++;
-	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i);
+	/* One space ends the name: after it comes at least one argument, maybe
+	 * empty (GRUB writes a lone empty argument as "NAME "). */
+	s->has_args = cmdline[i] == ' ';
+	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i + s->has_args);
 }
 
 /* A number in the module's arguments (key=N), clamped to [lo, hi]. */

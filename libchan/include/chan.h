@@ -5,7 +5,8 @@
  * capability for one handle record. Every function returns 0 or a negative
  * CHAN_E* code (<abi/chanserv.h>); chan_strerror names them. Functions that
  * wait (chan_send on a full channel, chan_recv on an empty one) block only
- * the calling thread. docs/chanserv.md has the full semantics.
+ * the calling thread. docs/chanserv.md (share/doc/sluice/docs/ in the SDK)
+ * has the full semantics.
  */
 #ifndef CHAN_H
 #define CHAN_H

@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+#define EXIT_SUCCESS 0
+#define EXIT_FAILURE 1
+
 /* The exit code of a silo that called abort() (128 + SIGABRT's 6, as a
  * shell would show it). */
 #define SL_ABORT_CODE 134

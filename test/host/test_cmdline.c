@@ -183,6 +183,43 @@ static void test_pair_after_flag(void **state)
 	EXPECT_VALUE("debug debug=2", "debug", "2");
 }
 
+/* Splits a copy of text; checks the count and every argument. */
+static void check_split(const char *file, int line, const char *text, int max,
+			int want_argc, const char *const *want)
+{
+	char buf[256], *argv[16];
+
+	strcpy(buf, text);
+	_assert_int_equal(cmdline_split_args(buf, argv, max), want_argc, file, line);
+	for (int i = 0; i < (want_argc < 0 ? max : want_argc); i++)
+		_assert_string_equal(argv[i], want[i], file, line);
+}
+
+#define EXPECT_SPLIT(text, max, n, ...)                                          \
+	check_split(__FILE__, __LINE__, text, max, n, (const char *const[]){ __VA_ARGS__ })
+
+/* Module arguments as GRUB writes them: single spaces, "..." around an
+ * argument with spaces, a backslash before \ ' and ". */
+static void test_split_args(void **state)
+{
+	(void)state;
+	EXPECT_SPLIT("a b", 15, 2, "a", "b");
+	EXPECT_SPLIT("\"b c\" d", 15, 2, "b c", "d");
+	EXPECT_SPLIT("\"j  k\"", 15, 1, "j  k");
+	EXPECT_SPLIT("d\\\"e f\\\\g h\\'i", 15, 3, "d\"e", "f\\g", "h'i");
+	EXPECT_SPLIT("x:y ns=publish,lookup", 15, 2, "x:y", "ns=publish,lookup");
+	/* no argument is lost: "" is one empty argument, two spaces enclose one */
+	EXPECT_SPLIT("", 15, 1, "");
+	EXPECT_SPLIT("a  b", 15, 3, "a", "", "b");
+	EXPECT_SPLIT(" ", 15, 2, "", "");
+	EXPECT_SPLIT("a ", 15, 2, "a", "");
+	/* past max: -1, the first max arguments split */
+	EXPECT_SPLIT("1 2 3", 2, -1, "1", "2");
+	EXPECT_SPLIT("1 2", 2, 2, "1", "2");
+	/* a lone backslash at the end stays */
+	EXPECT_SPLIT("a\\", 15, 1, "a\\");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_null_cmdline),
 		cmocka_unit_test(test_flag_has_no_value),
 		cmocka_unit_test(test_pair_after_flag),
+		cmocka_unit_test(test_split_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ typedef struct silo {
 	silo_state_t state;
 	char name[SILO_NAME_MAX];
 	char args[SILO_ARGS_MAX];       /* the module command line after the name */
+	bool has_args;                  /* a space followed the name (args may be "") */
 	vm_space_t space;
 	spinlock_t lock;                /* threads[], live_threads, exit fields */
 	thread_t *threads[SILO_THREADS_MAX];    /* by user stack slot */
