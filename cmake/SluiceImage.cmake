@@ -25,6 +25,9 @@ include(${CMAKE_CURRENT_LIST_DIR}/SluiceSilo.cmake)
 find_program(GRUB_MKRESCUE grub-mkrescue)
 find_program(QEMU_SYSTEM qemu-system-x86_64)
 set(SLUICE_RUNNER ${CMAKE_SOURCE_DIR}/test/qemu/run-scenario)
+# chanserv's memory quota (pages): channels, handles, names and rings of
+# every silo come out of it (docs/chanserv.md).
+set(SLUICE_CHANSERV_MEM_PAGES 16384)
 set(SLUICE_EXPECT_FAILURE ${CMAKE_SOURCE_DIR}/test/qemu/expect-failure)
 
 function(sluice_iso name)
@@ -47,6 +50,9 @@ function(sluice_iso name)
       string(JOIN " " args ${rest})
     endif()
     get_filename_component(mod_name ${path} NAME)
+    if(mod_name STREQUAL "chanserv" AND NOT args MATCHES "mem=")
+      string(APPEND args " mem=${SLUICE_CHANSERV_MEM_PAGES}")   # its tables grow into this
+    endif()
     string(APPEND module_lines "  module2 /boot/${mod_name} ${mod_name} ${args}\n")
     list(APPEND module_deps ${path})
     list(APPEND copy_cmds COMMAND ${CMAKE_COMMAND} -E copy ${path} ${root}/boot/${mod_name})
