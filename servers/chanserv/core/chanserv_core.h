@@ -146,8 +146,8 @@ typedef struct cs_quota {
 	uint64_t bytes;
 } cs_quota_t;
 
-#define CS_RING_CLASSES 128            /* small rings: multiples of 128 bytes up to 16 KiB */
-#define CS_RING_GRAIN 128u
+#define CS_RING_CLASSES 256            /* small rings: multiples of 64 bytes up to 16 KiB */
+#define CS_RING_GRAIN 64u
 #define CS_RING_SMALL (CS_RING_CLASSES * CS_RING_GRAIN)
 #define CS_RING_RUN (16 * CS_PAGE)     /* small rings are cut from runs this big */
 
