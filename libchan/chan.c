@@ -8,13 +8,13 @@
 #include <sys/sluice.h>
 
 #define SLOT_FIRST 64                   /* below: left to the program */
-#define SLOT_COUNT SL_CSPACE_DEFAULT
+#define SLOT_COUNT SL_CSPACE_MAX          /* a silo's cspace may be this big */
 
 #define WORDS (SLOT_COUNT / 64)
-_Static_assert(WORDS <= 64, "one summary word covers the slot bitmap");
+#define SUMMARY ((WORDS + 63) / 64)
 
 static uint64_t used[WORDS];            /* slots handed out, lock-free */
-static uint64_t full;                   /* bit w: word w looked full (a hint, may be stale) */
+static uint64_t full[SUMMARY];          /* bit w: word w looked full (a hint, may be stale) */
 
 /* A free slot of word w below `end`, or 0 if it has none. */
 static chan_t word_take(unsigned w, unsigned end)
@@ -32,29 +32,41 @@ static chan_t word_take(unsigned w, unsigned end)
 	return 0;
 }
 
+/* Words of summary word k that exist below `end` and hold our slots. */
+static uint64_t summary_valid(unsigned k, unsigned end)
+{
+	unsigned nw = (end + 63) / 64, lo = k * 64;
+	uint64_t v = nw >= lo + 64 ? ~0ull : nw > lo ? (1ull << (nw - lo)) - 1 : 0;
+
+	if (lo < SLOT_FIRST / 64)
+		v &= ~((1ull << (SLOT_FIRST / 64 - lo)) - 1);
+	return v;
+}
+
 /*
  * A free slot of ours (below the size of our cspace), or 0. The summary
- * word points at the first word with room, so this costs the same with
+ * words point at the first word with room, so this costs the same with
  * 10 or 4000 slots taken; only when every word looks full is the hint
  * dropped and each word tried once more (a free may have raced with it).
  */
 static chan_t slot_alloc(void)
 {
 	unsigned end = sl_bootinfo()->cspace_slots < SLOT_COUNT ? sl_bootinfo()->cspace_slots : SLOT_COUNT;
-	unsigned nw = (end + 63) / 64;
-	uint64_t valid = (nw >= 64 ? ~0ull : (1ull << nw) - 1) & ~((1ull << (SLOT_FIRST / 64)) - 1);
 
 	for (int pass = 0; pass < 2; pass++) {
-		uint64_t cand = valid & ~__atomic_load_n(&full, __ATOMIC_RELAXED);
+		for (unsigned k = 0; k < SUMMARY; k++) {
+			uint64_t cand = summary_valid(k, end) & ~__atomic_load_n(&full[k], __ATOMIC_RELAXED);
 
-		for (; cand; cand &= cand - 1) {
-			unsigned w = (unsigned)__builtin_ctzll(cand);
-			chan_t s = word_take(w, end);
-			if (s)
-				return s;
-			__atomic_fetch_or(&full, 1ull << w, __ATOMIC_RELAXED);
+			for (; cand; cand &= cand - 1) {
+				unsigned w = k * 64 + (unsigned)__builtin_ctzll(cand);
+				chan_t s = word_take(w, end);
+				if (s)
+					return s;
+				__atomic_fetch_or(&full[k], 1ull << (w % 64), __ATOMIC_RELAXED);
+			}
 		}
-		__atomic_store_n(&full, 0, __ATOMIC_RELAXED);
+		for (unsigned k = 0; k < SUMMARY; k++)
+			__atomic_store_n(&full[k], 0, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -63,8 +75,9 @@ static void slot_free(chan_t s)
 {
 	if (s >= SLOT_FIRST && s < SLOT_COUNT) {
 		__atomic_fetch_and(&used[s / 64], ~(1ull << (s % 64)), __ATOMIC_RELEASE);
-		if (__atomic_load_n(&full, __ATOMIC_RELAXED) >> (s / 64) & 1)
-			__atomic_fetch_and(&full, ~(1ull << (s / 64)), __ATOMIC_RELAXED);
+		uint64_t *f = &full[s / 64 / 64];
+		if (__atomic_load_n(f, __ATOMIC_RELAXED) >> (s / 64 % 64) & 1)
+			__atomic_fetch_and(f, ~(1ull << (s / 64 % 64)), __ATOMIC_RELAXED);
 	}
 }
 
