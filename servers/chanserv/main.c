@@ -22,23 +22,29 @@ static cs_state_t state;
 static cs_out_t out, back;
 static const cs_pages_t pager = { pages_map, pages_unmap, 0 };
 static uint64_t parked[(SLOT_PARK_LAST + 1) / 64];
+static uint64_t parked_full;            /* bit w: parked[w] has no free slot */
+_Static_assert(sizeof parked / sizeof parked[0] <= 64, "one summary word");
 
-/* A free slot to park a reply in, or 0. */
+/* A free slot to park a reply in, or 0: the first word with room, found
+ * through the summary word, whatever number of replies are parked. */
 static uint32_t park_slot(void)
 {
-	for (uint32_t w = SLOT_PARK_FIRST / 64; w < sizeof parked / sizeof parked[0]; w++) {
-		if (~parked[w]) {
-			uint32_t b = (uint32_t)__builtin_ctzll(~parked[w]);
-			parked[w] |= 1ull << b;
-			return w * 64 + b;
-		}
-	}
-	return 0;
+	uint64_t room = ~parked_full & ~((1ull << (SLOT_PARK_FIRST / 64)) - 1);
+
+	if (!room)
+		return 0;
+	uint32_t w = (uint32_t)__builtin_ctzll(room);
+	uint32_t b = (uint32_t)__builtin_ctzll(~parked[w]);
+	parked[w] |= 1ull << b;
+	if (!~parked[w])
+		parked_full |= 1ull << w;
+	return w * 64 + b;
 }
 
 static void unpark(uint32_t slot)
 {
 	parked[slot / 64] &= ~(1ull << (slot % 64));
+	parked_full &= ~(1ull << (slot / 64));
 }
 
 /* Builds the reply message for r, minting its handle capabilities. */
