@@ -47,6 +47,8 @@ static void unpark(uint32_t slot)
 	parked_full &= ~(1ull << (slot / 64));
 }
 
+static bool minted[2];                  /* the last reply's handles became capabilities */
+
 /* Builds the reply message for r, minting its handle capabilities. */
 static void build_reply(const cs_reply_t *r, sl_msg_t *m)
 {
@@ -54,9 +56,11 @@ static void build_reply(const cs_reply_t *r, sl_msg_t *m)
 
 	*m = (sl_msg_t){ .tag = SL_TAG((uint32_t)r->status, 8, 0) };
 	memcpy(m->w, r->words.w, sizeof m->w);
-	for (uint32_t i = 0; i < r->nhandles; i++)
-		if (sl_cap_mint(SL_SLOT_SERVER, slots[i], SL_RIGHT_SEND | SL_RIGHT_GRANT, r->handles[i]) == 0)
-			ncaps++;
+	for (uint32_t i = 0; i < r->nhandles; i++) {
+		minted[i] = sl_cap_mint(SL_SLOT_SERVER, slots[i], SL_RIGHT_SEND | SL_RIGHT_GRANT,
+					r->handles[i]) == 0;
+		ncaps += minted[i];
+	}
 	m->tag = SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
 }
 
@@ -94,7 +98,7 @@ static void after_reply(const cs_reply_t *r, bool dead)
 		return;
 	}
 	for (uint32_t i = 0; i < r->nhandles; i++) {
-		if (sl_cap_identify(slots[i], &info) < 0 && !dead)
+		if (minted[i] && sl_cap_identify(slots[i], &info) < 0 && !dead)
 			continue;               /* handed over */
 		sl_cap_delete(slots[i]);
 		if (unclaimed_n < LEFT_MAX)
