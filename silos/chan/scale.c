@@ -5,6 +5,11 @@
  *   many N      holds N symmetric channels open at once, moves a checked
  *               message through every one, closes them (needs quotas and
  *               a cspace of N + 64 from its module arguments)
+ *   hold N      holds N channels open at once with a cspace of a few slots:
+ *               each gets a checked message, then its only handle rides in
+ *               one of a few parking channels (charged to this silo while
+ *               in flight); then every handle is taken back, its message
+ *               checked, and it is closed
  *   churn K     K rounds of: create, publish under its own name, look it
  *               up, send and receive 8 checked messages, close everything
  *
@@ -63,6 +68,46 @@ static int many(long n)
 	check(bad == 0, "every channel closed", bad);
 	printf("chanscale many: %ld channels open at once\n", made);
 	return tap_done("chanscale many");
+}
+
+#define PARK_CAP CHAN_CAPACITY_MAX
+
+static int hold(long n)
+{
+	long nparks = (n + PARK_CAP - 1) / PARK_CAP, made = 0, bad = 0;
+	chan_t park_tx[64], park_rx[64], h;
+	chan_msg_t m;
+	int r = 0;
+
+	if (nparks > 64)
+		return 2;
+	for (long p = 0; p < nparks; p++)
+		bad += chan_create(PARK_CAP, &park_tx[p], &park_rx[p]) != 0;
+	for (; made < n; made++) {
+		m = make_msg(9, (uint64_t)made, mix((uint64_t)made));
+		if ((r = chan_create_sync(1, &h)) != 0 || (r = chan_send(h, &m)) != 0)
+			break;
+		m = make_msg(8, (uint64_t)made, 0);
+		if ((r = chan_send_handle(park_tx[made / PARK_CAP], &m, h)) != 0)
+			break;
+	}
+	check(bad == 0 && made == n, "holds every channel open at once, a message in each", made);
+	if (made < n)
+		printf("chanscale hold: channel %ld: %s\n", made, chan_strerror(r));
+	printf("chanscale hold: %ld channels open at once\n", made + nparks);
+	for (long i = 0; i < made; i++) {
+		bool ok = chan_recv_handle(park_rx[i / PARK_CAP], &m, &h) == 0 && h != 0 &&
+			  m.type == 8 && msg_word(&m, 0) == (uint64_t)i;
+		ok = ok && chan_try_recv(h, &m) == 0 && m.type == 9 && m.sender == (uint64_t)sl_silo_id() &&
+		     msg_word(&m, 0) == (uint64_t)i && msg_word(&m, 1) == mix((uint64_t)i);
+		bad += !ok;
+		bad += h && chan_close(h) != 0;
+	}
+	check(bad == 0, "every handle back, every message checked, every channel closed", bad);
+	for (long p = 0; p < nparks; p++)
+		bad += chan_close(park_tx[p]) + chan_close(park_rx[p]) != 0;
+	check(bad == 0, "parking channels closed", bad);
+	return tap_done("chanscale hold");
 }
 
 static int churn(long rounds)
@@ -321,6 +366,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "many"))
 		return many(n);
+	if (argc > 1 && !strcmp(argv[1], "hold"))
+		return hold(n);
 	if (argc > 1 && !strcmp(argv[1], "churn"))
 		return churn(n);
 	if (argc > 1 && !strcmp(argv[1], "a"))
