@@ -110,6 +110,7 @@ static int hold(long n)
 	return tap_done("chanscale hold");
 }
 
+/* Blocks only on channels of its own (never on another silo). */
 static int churn(long rounds)
 {
 	char name[24];
@@ -154,7 +155,8 @@ static chan_msg_t cmd(uint64_t n)
 static long fill_n;                     /* fillers */
 static chan_t fill_tx[8], ack_rx, wait_tx, ab_tx, ba_rx, own_tx, own_rx;
 
-/* Every filler holds its share of `open` channels (beside ours). */
+/* Every filler holds its share of `open` channels (beside ours).
+ * Blocks until every filler has acknowledged. */
 static void fill_to(long open, long base)
 {
 	long want = open > base ? open - base : 0;
@@ -168,6 +170,7 @@ static void fill_to(long open, long base)
 		chan_recv(ack_rx, &m);
 }
 
+/* The waiter parks n receivers. Blocks until it has acknowledged. */
 static void wait_to(long n)
 {
 	chan_msg_t m = cmd((uint64_t)n);
@@ -176,7 +179,7 @@ static void wait_to(long n)
 	chan_recv(ack_rx, &m);
 }
 
-/* The three figures at the current load. */
+/* The three figures at the current load. Blocks in the echo's ping-pong. */
 static void measure(uint64_t fig[3])
 {
 	chan_msg_t m = make_msg(1, 0, 0);
@@ -221,6 +224,8 @@ static void report(const char *what, const char *cols, const long *col, int ncol
 	}
 }
 
+/* The measuring side. Blocks until its helpers are ready, and at every
+ * step of the load until they have acknowledged. */
 static int bench(long fillers)
 {
 	static const long opens[4] = { 1, 100, 1000, 10000 }, waits[3] = { 0, 16, 64 };
@@ -274,6 +279,7 @@ static int bench(long fillers)
 
 static chan_t fill_h[FILL_MAX];
 
+/* Blocks on its command channel until told STOP. */
 static int filler(long index)
 {
 	chan_t cmd_rx, ack;
@@ -299,6 +305,7 @@ static int filler(long index)
 	return tap_done("chanscale fill");
 }
 
+/* Blocks on its ping channel until a message of type 2. */
 static int echo(void)
 {
 	chan_t ab, ba, ack;
@@ -315,6 +322,7 @@ static int echo(void)
 
 static chan_t wait_rx[WAITERS_MAX], wait_txs[WAITERS_MAX];
 
+/* Blocks in chan_recv until its channel gets a message. */
 static int waiter_thread(void *arg)
 {
 	chan_msg_t m;
@@ -322,6 +330,7 @@ static int waiter_thread(void *arg)
 	return chan_recv(wait_rx[(long)arg], &m) == 0 ? 0 : 1;
 }
 
+/* Blocks on its command channel; joins the threads it releases. */
 static int waiter(void)
 {
 	chan_t cmd_rx, ack;
