@@ -8,34 +8,77 @@
 #include <sys/sluice.h>
 
 #define SLOT_FIRST 64                   /* below: left to the program */
-#define SLOT_COUNT SL_CSPACE_DEFAULT
+#define SLOT_COUNT SL_CSPACE_MAX          /* a silo's cspace may be this big */
 
-static uint64_t used[SLOT_COUNT / 64];  /* slots handed out, lock-free */
+#define WORDS (SLOT_COUNT / 64)
+#define SUMMARY ((WORDS + 63) / 64)
 
-/* A free slot of ours (below the size of our cspace), or 0. */
+static uint64_t used[WORDS];            /* slots handed out, lock-free */
+static uint64_t full[SUMMARY];          /* bit w: word w looked full (a hint, may be stale) */
+
+/* A free slot of word w below `end`, or 0 if it has none. */
+static chan_t word_take(unsigned w, unsigned end)
+{
+	/* Bits past the end of the cspace count as taken. */
+	uint64_t beyond = end >= (w + 1) * 64 ? 0 : ~0ull << (end - w * 64);
+	uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
+
+	while (~(old | beyond)) {
+		uint64_t bit = 1ull << __builtin_ctzll(~(old | beyond));
+		if (__atomic_compare_exchange_n(&used[w], &old, old | bit, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return w * 64 + (unsigned)__builtin_ctzll(bit);
+	}
+	return 0;
+}
+
+/* Words of summary word k that exist below `end` and hold our slots. */
+static uint64_t summary_valid(unsigned k, unsigned end)
+{
+	unsigned nw = (end + 63) / 64, lo = k * 64;
+	uint64_t v = nw >= lo + 64 ? ~0ull : nw > lo ? (1ull << (nw - lo)) - 1 : 0;
+
+	if (lo < SLOT_FIRST / 64)
+		v &= ~((1ull << (SLOT_FIRST / 64 - lo)) - 1);
+	return v;
+}
+
+/*
+ * A free slot of ours (below the size of our cspace), or 0. The summary
+ * words point at the first word with room, so this costs the same with
+ * 10 or 4000 slots taken; only when every word looks full is the hint
+ * dropped and each word tried once more (a free may have raced with it).
+ */
 static chan_t slot_alloc(void)
 {
 	unsigned end = sl_bootinfo()->cspace_slots < SLOT_COUNT ? sl_bootinfo()->cspace_slots : SLOT_COUNT;
 
-	for (unsigned w = SLOT_FIRST / 64; w < (end + 63) / 64; w++) {
-		/* Bits past the end of the cspace count as taken. */
-		uint64_t beyond = end >= (w + 1) * 64 ? 0 : ~0ull << (end - w * 64);
-		uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned k = 0; k < SUMMARY; k++) {
+			uint64_t cand = summary_valid(k, end) & ~__atomic_load_n(&full[k], __ATOMIC_RELAXED);
 
-		while (~(old | beyond)) {
-			uint64_t bit = 1ull << __builtin_ctzll(~(old | beyond));
-			if (__atomic_compare_exchange_n(&used[w], &old, old | bit, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-				return w * 64 + (unsigned)__builtin_ctzll(bit);
+			for (; cand; cand &= cand - 1) {
+				unsigned w = k * 64 + (unsigned)__builtin_ctzll(cand);
+				chan_t s = word_take(w, end);
+				if (s)
+					return s;
+				__atomic_fetch_or(&full[k], 1ull << (w % 64), __ATOMIC_RELAXED);
+			}
 		}
+		for (unsigned k = 0; k < SUMMARY; k++)
+			__atomic_store_n(&full[k], 0, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
 
 static void slot_free(chan_t s)
 {
-	if (s >= SLOT_FIRST && s < SLOT_COUNT)
+	if (s >= SLOT_FIRST && s < SLOT_COUNT) {
 		__atomic_fetch_and(&used[s / 64], ~(1ull << (s % 64)), __ATOMIC_RELEASE);
+		uint64_t *f = &full[s / 64 / 64];
+		if (__atomic_load_n(f, __ATOMIC_RELAXED) >> (s / 64 % 64) & 1)
+			__atomic_fetch_and(f, ~(1ull << (s / 64 % 64)), __ATOMIC_RELAXED);
+	}
 }
 
 /* Only slots this library filled hold handles: anything else (0, the boot
@@ -62,23 +105,26 @@ static int ipc_error(long err)
 }
 
 /*
- * One request: op on capability cap, words in/out through m, up to two
- * handles back into *got (slots picked here, 0 where none came).
+ * One request: op on capability cap, words in/out through m, up to
+ * `nslots` handles back into *got (slots picked here, 0 where none came).
+ * Only the slots a handle may come back in are named: a handle chanserv
+ * has no slot for is closed by chanserv at once.
  */
-static int request(unsigned cap, unsigned op, sl_msg_t *m, unsigned ncaps_out, chan_t got[2])
+static int request(unsigned cap, unsigned op, sl_msg_t *m, unsigned ncaps_out, chan_t got[2],
+		   unsigned nslots)
 {
 	chan_t in[2] = { 0, 0 };
 
 	if (got)
 		got[0] = got[1] = 0;
-	for (unsigned i = 0; i < 2 && got; i++)
+	for (unsigned i = 0; i < nslots && got; i++)
 		if (!(in[i] = slot_alloc()))
 			goto out_of_slots;
 	m->tag = SL_TAG_CAPS(SL_TAG(op, 8, ncaps_out), SL_TAG_CAP_SLOT(m->tag, 0), 0);
 	m->spec = SL_SPEC(0, 0, in[0], in[1]);
 	long r = sl_call(cap, m);
 	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(m->tag);
-	for (unsigned i = 0; i < 2 && got; i++) {
+	for (unsigned i = 0; i < nslots && got; i++) {
 		got[i] = r == 0 && (m->tag & SL_TAG_MOVED(i)) ? in[i] : 0;
 		if (!got[i])
 			slot_free(in[i]);
@@ -98,7 +144,7 @@ int chan_create(size_t capacity, chan_t *tx, chan_t *rx)
 {
 	sl_msg_t m = { .w = { capacity } };
 	chan_t got[2];
-	int r = request(SL_SLOT_SERVER, CS_OP_CREATE, &m, 0, got);
+	int r = request(SL_SLOT_SERVER, CS_OP_CREATE, &m, 0, got, 2);
 
 	if (r == CHAN_OK && (!got[0] || !got[1]))
 		r = CHAN_EIPC;
@@ -117,10 +163,8 @@ int chan_create(size_t capacity, chan_t *tx, chan_t *rx)
 static int new_handle(unsigned cap, unsigned op, sl_msg_t *m, chan_t *h)
 {
 	chan_t got[2];
-	int r = request(cap, op, m, 0, got);
+	int r = request(cap, op, m, 0, got, 1);
 
-	if (got[1])
-		slot_release(got[1]);
 	if (r == CHAN_OK && !got[0])
 		r = CHAN_EIPC;
 	if (r != CHAN_OK) {
@@ -146,7 +190,7 @@ static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 	if (!is_handle(h) || (carried && !is_handle(carried)))
 		return CHAN_EBADHANDLE;
 	msg_to_words(msg, &m);
-	int r = request(h, op, &m, carried ? 1 : 0, NULL);
+	int r = request(h, op, &m, carried ? 1 : 0, NULL, 0);
 	if (r == CHAN_OK && carried)
 		slot_release(carried);          /* it lives on with the receiver */
 	return r;
@@ -178,15 +222,13 @@ static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
-	int r = request(h, op, &m, 0, got);
-	if (got[1])
-		slot_release(got[1]);
+	/* A plain receive names no slot: a handle riding along is closed by
+	 * chanserv, so no slot is taken and given back on every call. */
+	int r = request(h, op, &m, 0, got, handle ? 1 : 0);
 	if (r == CHAN_OK)
 		memcpy(msg, m.w, sizeof *msg);
 	if (handle)
 		*handle = got[0];
-	else if (got[0])
-		chan_close(got[0]);             /* nobody asked for it: close, not leak */
 	return r;
 }
 
@@ -208,7 +250,7 @@ int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)
 
 static int simple_op(chan_t h, unsigned op, sl_msg_t *m)
 {
-	return is_handle(h) ? request(h, op, m, 0, NULL) : CHAN_EBADHANDLE;
+	return is_handle(h) ? request(h, op, m, 0, NULL, 0) : CHAN_EBADHANDLE;
 }
 
 int chan_clone(chan_t h, chan_t *h2)
@@ -299,6 +341,7 @@ const char *chan_strerror(int err)
 		[-CHAN_EEXIST] = "name taken",
 		[-CHAN_ENOMEM] = "chanserv out of memory",
 		[-CHAN_EIPC] = "chanserv unreachable",
+		[-CHAN_ELIMIT] = "chanserv limit reached",
 	};
 
 	return err <= 0 && err > -CHAN_ERROR_COUNT ? names[-err] : "unknown error";

@@ -1,58 +1,85 @@
 /*
- * chanserv's memory for channel rings: a static arena cut into power-of-two
- * blocks, with a free list per size. Rings are the only thing chanserv
- * allocates, and their sizes repeat.
+ * chanserv's pages: from the kernel (sl_mem_map, charged to chanserv's
+ * mem=N quota) when it can give them, else from a static arena. The core
+ * asks for pages only (table chunks and directories, ring runs, big rings,
+ * reply buffers) and gives them back whole, so the arena needs no more
+ * than a free list per run length.
  */
 #include "arena.h"
 
 #include <sys/sluice.h>
 
-#define ARENA_BYTES (4u << 20)
-#define MIN_SHIFT 6                     /* 64 bytes */
-#define CLASSES 20
+#define ARENA_PAGES 2048u               /* 8 MiB, while the kernel cannot map */
+#define PAGE 4096u
+#define EXACT 64                        /* runs up to this many pages: exact free lists */
 
-static uint8_t arena[ARENA_BYTES] __attribute__((aligned(64)));
-static size_t arena_used;
-static void *free_lists[CLASSES];
+static uint8_t arena[ARENA_PAGES * PAGE] __attribute__((aligned(4096)));
+static size_t arena_used;               /* pages handed out from the top */
+static void *exact[EXACT + 1];          /* freed runs of n pages, chained through their first word */
+static void *big;                       /* freed longer runs: [next, pages] */
+static bool kernel_gone;                /* sl_mem_map said SL_ENOSYS: never ask again */
 
-static unsigned class_of(size_t bytes)
+static bool in_arena(const void *p)
 {
-	unsigned c = 0;
-
-	while (((size_t)1 << (c + MIN_SHIFT)) < bytes)
-		c++;
-	return c;
+	return (const uint8_t *)p >= arena && (const uint8_t *)p < arena + sizeof arena;
 }
 
-void *arena_alloc(void *ctx, size_t bytes)
+static void *arena_take(size_t pages)
 {
-	unsigned c = class_of(bytes);
-	size_t size = (size_t)1 << (c + MIN_SHIFT);
-	void *p;
+	void **pp, *p;
 
-	(void)ctx;
-	if (c >= CLASSES)
-		return NULL;
-	if (free_lists[c]) {
-		p = free_lists[c];
-		free_lists[c] = *(void **)p;
-	} else if (arena_used + size <= ARENA_BYTES) {
-		p = arena + arena_used;
-		arena_used += size;
+	if (pages <= EXACT && exact[pages]) {
+		p = exact[pages];
+		exact[pages] = *(void **)p;
 	} else {
-		return NULL;
+		for (pp = &big; *pp && ((size_t *)*pp)[1] != pages; pp = (void **)*pp)
+			;
+		if ((p = *pp)) {
+			*pp = *(void **)p;
+		} else if (arena_used + pages <= ARENA_PAGES) {
+			p = arena + arena_used * PAGE;
+			arena_used += pages;
+			return p;               /* never used: zero already */
+		} else {
+			return NULL;
+		}
 	}
-	memset(p, 0, size);
+	memset(p, 0, pages * PAGE);
 	return p;
 }
 
-void arena_free(void *ctx, void *p, size_t bytes)
+void *pages_map(void *ctx, size_t pages)
 {
-	unsigned c = class_of(bytes);
+	void *p = NULL;
 
 	(void)ctx;
-	if (!p)
+	if (!kernel_gone) {
+		int r = sl_mem_map(&p, pages, 0);
+		if (r == 0)
+			return p;
+		kernel_gone = r == SL_ENOSYS;
+	}
+	return arena_take(pages);
+}
+
+void pages_unmap(void *ctx, void *p, size_t pages)
+{
+	(void)ctx;
+	if (!in_arena(p)) {
+		sl_mem_unmap(p, pages);
 		return;
-	*(void **)p = free_lists[c];
-	free_lists[c] = p;
+	}
+	if (pages <= EXACT) {
+		*(void **)p = exact[pages];
+		exact[pages] = p;
+	} else {
+		((size_t *)p)[1] = pages;
+		*(void **)p = big;
+		big = p;
+	}
+}
+
+bool pages_from_kernel(void)
+{
+	return !kernel_gone;
 }

@@ -371,6 +371,11 @@ static int bad_input(void)
 	      "names without ns= rights: CHAN_EPERM", 0);
 	check(chan_publish("", tx) == CHAN_EINVAL && chan_publish(long_name, tx) == CHAN_EINVAL &&
 	      chan_lookup(long_name, &h) == CHAN_EINVAL, "empty and 39-byte names: CHAN_EINVAL", 0);
+	chan_t t2, r2;
+	check(chan_create(1, &t2, &r2) == 0 && chan_send_handle(s, &m, r2) == 0 && chan_recv(s, &m) == 0 &&
+	      (m.flags & CHAN_MSG_FLAG_HANDLE) && chan_send(t2, &m) == CHAN_EDISCONNECTED &&
+	      chan_close(t2) == 0,
+	      "a handle arriving through plain chan_recv is closed by chanserv at once", 0);
 	check(chan_close(tx) == 0 && chan_send(tx, &m) == CHAN_EBADHANDLE && chan_close(tx) == CHAN_EBADHANDLE,
 	      "a closed handle is stale", 0);
 	check(chan_try_recv(rx, &m) == CHAN_EDISCONNECTED, "and its channel, senderless, disconnected", 0);

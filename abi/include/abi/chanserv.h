@@ -29,7 +29,8 @@ typedef enum chan_error {
 	CHAN_EEXIST = -8,               /* the name is taken */
 	CHAN_ENOMEM = -9,               /* chanserv is out of memory */
 	CHAN_EIPC = -10,                /* the request could not reach chanserv */
-	CHAN_ERROR_COUNT = 11,          /* number of codes, CHAN_OK included */
+	CHAN_ELIMIT = -11,              /* a limit of chanserv's own, no silo's quota, is reached */
+	CHAN_ERROR_COUNT = 12,          /* number of codes, CHAN_OK included */
 } chan_error_t;
 
 /* A message: 64 bytes, 64-byte aligned, exactly the 8 words of an IPC
@@ -77,9 +78,11 @@ typedef struct chan_info {
 #define CHAN_NAME_MAX 31                /* bytes, without the NUL */
 
 /* Per-silo quotas: defaults, and the module arguments that change them. */
-#define CHAN_QUOTA_HANDLES 64           /* chan.handles=N */
+#define CHAN_QUOTA_HANDLES 64           /* chan.handles=N: live + sent, still in flight */
 #define CHAN_QUOTA_PENDING 8            /* chan.pending=N: blocked sends + receives */
 #define CHAN_QUOTA_CHANNELS 16          /* chan.channels=N: channels created */
+#define CHAN_QUOTA_NAMES 8              /* chan.names=N: names published */
+#define CHAN_QUOTA_BYTES (256u << 10)   /* chan.bytes=N: ring memory of the channels created */
 /* Names: ns=publish, ns=lookup or ns=publish,lookup. */
 
 /* Badges chanserv gives handle capabilities. */

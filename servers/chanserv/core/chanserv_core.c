@@ -3,19 +3,228 @@
  * docs/chanserv.md for the semantics (after strat9's channel<T> and
  * SyncChan).
  *
- * Every request is checked completely before it changes anything.
+ * Every request is checked completely (quotas, then memory) before it
+ * changes anything. Effects that spread (a close that disconnects a
+ * channel, whose discarded queue closes more handles) go through two work
+ * lists drained by settle(), never through recursion, so no client can
+ * make chanserv's stack as deep as the chains of handles it builds.
  */
 #include "chanserv_core.h"
 
 #include <string.h>
 
+#define CHUNK_BYTES (16u * CS_PAGE)     /* a table chunk, at most */
+#define DIR_FIRST_PAGES 1
+
+#define H(s, i) cs_handle_at(s, i)
+#define C(s, i) cs_chan_at(s, i)
+#define P(s, i) cs_pending_at(s, i)
+#define N(s, i) cs_name_at(s, i)
+
+/* --------------------------------------------------------------- memory */
+
+static void *pages_map(cs_state_t *s, size_t pages)
+{
+	void *p = s->pager.map(s->pager.ctx, pages);
+
+	if (p)
+		s->pages += pages;
+	return p;
+}
+
+static void pages_unmap(cs_state_t *s, void *p, size_t pages)
+{
+	if (!p)
+		return;
+	s->pager.unmap(s->pager.ctx, p, pages);
+	s->pages -= pages;
+}
+
+static size_t bytes_to_pages(size_t bytes)
+{
+	return (bytes + CS_PAGE - 1) / CS_PAGE;
+}
+
+void *cs_table_at(const cs_table_t *t, uint32_t i)
+{
+	return (uint8_t *)t->dir[i >> t->shift] + (size_t)(i & ((1u << t->shift) - 1)) * t->size;
+}
+
+static void tab_init(cs_table_t *t, uint32_t size, uint32_t limit)
+{
+	uint32_t shift = 0;
+
+	while ((2u << shift) * size <= CHUNK_BYTES)
+		shift++;
+	*t = (cs_table_t){ .free = -1, .size = size, .shift = shift, .limit = limit };
+}
+
+static size_t chunk_pages(const cs_table_t *t)
+{
+	return bytes_to_pages((size_t)t->size << t->shift);
+}
+
+/* One more chunk (and a bigger directory when it is full). */
+static bool tab_grow(cs_state_t *s, cs_table_t *t)
+{
+	if (t->nchunks == t->dir_cap) {
+		size_t pages = t->dir_cap ? bytes_to_pages(t->dir_cap * sizeof(void *)) * 2 : DIR_FIRST_PAGES;
+		void **dir = pages_map(s, pages);
+
+		if (!dir)
+			return false;
+		if (t->dir)
+			memcpy(dir, t->dir, t->nchunks * sizeof(void *));
+		pages_unmap(s, t->dir, bytes_to_pages(t->dir_cap * sizeof(void *)));
+		t->dir = dir;
+		t->dir_cap = (uint32_t)(pages * CS_PAGE / sizeof(void *));
+	}
+	void *chunk = pages_map(s, chunk_pages(t));
+	if (!chunk)
+		return false;
+	t->dir[t->nchunks++] = chunk;
+	return true;
+}
+
+/* Room for n more records: CHAN_OK, CHAN_ELIMIT past the table's own
+ * limit, CHAN_ENOMEM if the pages cannot be had. */
+static int tab_reserve(cs_state_t *s, cs_table_t *t, uint32_t n)
+{
+	if (t->used + n > t->limit)
+		return CHAN_ELIMIT;
+	while (t->used + n > (uint64_t)t->nchunks << t->shift)
+		if (!tab_grow(s, t))
+			return CHAN_ENOMEM;
+	return CHAN_OK;
+}
+
+/* A record index; the caller reserved room. The free list first, so
+ * `made` is the most records ever in use at once. */
+static int32_t tab_alloc(cs_table_t *t)
+{
+	int32_t i = t->free;
+
+	if (i >= 0)
+		t->free = *(int32_t *)cs_table_at(t, (uint32_t)i);
+	else
+		i = (int32_t)t->made++;
+	t->used++;
+	return i;
+}
+
+static void tab_free(cs_table_t *t, int32_t i)
+{
+	*(int32_t *)cs_table_at(t, (uint32_t)i) = t->free;
+	t->free = i;
+	t->used--;
+}
+
+static void tab_fini(cs_state_t *s, cs_table_t *t)
+{
+	for (uint32_t k = 0; k < t->nchunks; k++)
+		pages_unmap(s, t->dir[k], chunk_pages(t));
+	if (t->dir)
+		pages_unmap(s, t->dir, bytes_to_pages(t->dir_cap * sizeof(void *)));
+	t->dir = NULL;
+	t->nchunks = t->dir_cap = 0;
+}
+
+/* ---- rings: small ones cut from runs by 128-byte class, big ones in pages */
+
+uint32_t cs_ring_charge(uint32_t capacity)
+{
+	size_t b = (size_t)(capacity + 1) * sizeof(cs_item_t);
+
+	return (uint32_t)(b <= CS_RING_SMALL ? (b + CS_RING_GRAIN - 1) / CS_RING_GRAIN * CS_RING_GRAIN
+					     : bytes_to_pages(b) * CS_PAGE);
+}
+
+static cs_item_t *ring_alloc(cs_state_t *s, uint32_t bytes)
+{
+	if (bytes > CS_RING_SMALL)
+		return pages_map(s, bytes / CS_PAGE);
+	uint32_t k = bytes / CS_RING_GRAIN - 1;
+	void *p = s->ring_free[k];
+	if (p) {
+		s->ring_free[k] = *(void **)p;
+		memset(p, 0, bytes);
+		return p;
+	}
+	if (s->run_left < bytes) {
+		uint8_t *run = pages_map(s, CS_RING_RUN / CS_PAGE);
+		if (!run)
+			return NULL;
+		*(void **)run = s->runs;        /* the first grain chains the runs */
+		s->runs = run;
+		s->run = run + CS_RING_GRAIN;
+		s->run_left = CS_RING_RUN - CS_RING_GRAIN;
+	}
+	p = s->run;
+	s->run += bytes;
+	s->run_left -= bytes;
+	return p;
+}
+
+static void ring_release(cs_state_t *s, cs_item_t *ring, uint32_t bytes)
+{
+	if (bytes > CS_RING_SMALL) {
+		pages_unmap(s, ring, bytes / CS_PAGE);
+		return;
+	}
+	uint32_t k = bytes / CS_RING_GRAIN - 1;
+	*(void **)ring = s->ring_free[k];
+	s->ring_free[k] = ring;
+}
+
 /* ------------------------------------------------------------- replies */
+
+static bool out_fit(cs_state_t *s, cs_out_t *out, uint32_t need)
+{
+	if (out->cap >= need)
+		return true;
+	uint32_t want = need > out->cap * 2 ? need : out->cap * 2;
+	size_t pages = bytes_to_pages((size_t)want * sizeof(cs_reply_t));
+	cs_reply_t *r = pages_map(s, pages);
+
+	if (!r)
+		return false;
+	if (out->r)
+		memcpy(r, out->r, out->n * sizeof *r);
+	pages_unmap(s, out->r, out->pages);
+	out->r = r;
+	out->pages = pages;
+	out->cap = (uint32_t)(pages * CS_PAGE / sizeof(cs_reply_t));
+	return true;
+}
+
+/* Every attached buffer holds a reply per pending operation plus a few. */
+static bool outs_fit(cs_state_t *s, uint32_t pending)
+{
+	for (int k = 0; k < CS_OUTS; k++)
+		if (s->outs[k] && !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
+			return false;
+	return true;
+}
+
+bool cs_out_attach(cs_state_t *s, cs_out_t *out)
+{
+	*out = (cs_out_t){ 0 };
+	for (int k = 0; k < CS_OUTS; k++) {
+		if (!s->outs[k]) {
+			if (!out_fit(s, out, s->pending.used + CS_OUT_EXTRA))
+				return false;
+			s->outs[k] = out;
+			return true;
+		}
+	}
+	return false;
+}
 
 static cs_reply_t *reply_to(cs_out_t *out, uint32_t token, int32_t status)
 {
 	cs_reply_t *r = &out->r[out->n++];
 
-	*r = (cs_reply_t){ .token = token, .status = status };
+	*r = (cs_reply_t){ .token = token, .status = status, .carried = -1 };
 	return r;
 }
 
@@ -24,21 +233,63 @@ static void reply_status(cs_out_t *out, uint32_t token, int32_t status)
 	reply_to(out, token, status);
 }
 
-/* ------------------------------------------------------------- handles */
+/* ---------------------------------------------------------------- silos */
 
-static cs_silo_t *silo_of(cs_state_t *s, uint16_t silo)
+cs_silo_t *cs_silo_at(const cs_state_t *s, uint16_t silo)
 {
-	return silo < CS_MAX_SILOS ? &s->silos[silo] : &s->silos[0];
+	return silo < s->silos.made ? cs_table_at(&s->silos, silo) : NULL;
 }
+
+/* The record for silo id `silo`, made (zeroed) on demand. */
+static cs_silo_t *silo_make(cs_state_t *s, uint16_t silo)
+{
+	cs_table_t *t = &s->silos;
+
+	while ((uint32_t)silo >= (uint64_t)t->nchunks << t->shift)
+		if (!tab_grow(s, t))
+			return NULL;
+	if (silo >= t->made)
+		t->made = (uint32_t)silo + 1;
+	return cs_table_at(t, silo);
+}
+
+/* A silo that holds or is charged for something has a record. */
+static cs_silo_t *silo_of(const cs_state_t *s, uint16_t silo)
+{
+	return cs_table_at(&s->silos, silo);
+}
+
+bool cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, const cs_quota_t *q)
+{
+	static const cs_quota_t none;
+	cs_silo_t *si = silo ? silo_make(s, silo) : NULL;
+
+	if (!si)
+		return false;
+	if (!q)
+		q = &none;
+	if (!si->known)
+		si->hlist = -1;
+	si->known = true;
+	si->ns = ns;
+	si->max_handles = q->handles ? q->handles : CHAN_QUOTA_HANDLES;
+	si->max_pending = q->pending ? q->pending : CHAN_QUOTA_PENDING;
+	si->max_channels = q->channels ? q->channels : CHAN_QUOTA_CHANNELS;
+	si->max_names = q->names ? q->names : CHAN_QUOTA_NAMES;
+	si->max_bytes = q->bytes ? q->bytes : CHAN_QUOTA_BYTES;
+	return true;
+}
+
+/* ------------------------------------------------------------- handles */
 
 /* A live record for badge, or -1. */
 static int32_t handle_find(const cs_state_t *s, uint64_t badge)
 {
 	uint32_t i = CHAN_BADGE_INDEX(badge);
 
-	if (!(badge & CHAN_BADGE_HANDLE) || i >= CS_MAX_HANDLES)
+	if (!(badge & CHAN_BADGE_HANDLE) || i >= s->handles.made)
 		return -1;
-	const cs_handle_t *h = &s->handles[i];
+	const cs_handle_t *h = cs_handle_at(s, i);
 	return h->state == CS_H_LIVE && h->gen == CHAN_BADGE_GEN(badge) ? (int32_t)i : -1;
 }
 
@@ -46,24 +297,22 @@ uint16_t cs_badge_silo(const cs_state_t *s, uint64_t badge)
 {
 	int32_t i = handle_find(s, badge);
 
-	return i < 0 ? 0 : s->handles[i].owner;
+	return i < 0 ? 0 : cs_handle_at(s, (uint32_t)i)->owner;
 }
 
-static uint64_t badge_of(const cs_state_t *s, int32_t i)
+static uint64_t badge_of(cs_state_t *s, int32_t i)
 {
-	return CHAN_BADGE((uint32_t)i, s->handles[i].gen);
+	return CHAN_BADGE((uint32_t)i, H(s, i)->gen);
 }
 
-static bool has_room_for_handles(cs_state_t *s, uint16_t silo, uint32_t n)
+/* The caller's quota, then room in the table, for n new handles. */
+static int handles_room(cs_state_t *s, uint16_t silo, uint32_t n)
 {
 	cs_silo_t *si = silo_of(s, silo);
-	uint32_t free = 0;
 
 	if (si->handles + n > si->max_handles)
-		return false;
-	for (uint32_t i = 0; i < CS_MAX_HANDLES && free < n; i++)
-		free += s->handles[i].state == CS_H_FREE;
-	return free >= n;
+		return CHAN_ENOSPC;
+	return tab_reserve(s, &s->handles, n);
 }
 
 static void count_sides(cs_chan_t *c, uint8_t rights, int delta)
@@ -74,76 +323,157 @@ static void count_sides(cs_chan_t *c, uint8_t rights, int delta)
 		c->receivers += (uint32_t)delta;
 }
 
-/* A new live record; the caller has checked there is room. */
+/* Handle lists (a silo's live handles, a channel's flying ones). */
+static void hl_push(cs_state_t *s, int32_t *head, int32_t i)
+{
+	cs_handle_t *h = H(s, i);
+
+	h->prev = -1;
+	h->next = *head;
+	if (*head >= 0)
+		H(s, *head)->prev = i;
+	*head = i;
+}
+
+static void hl_del(cs_state_t *s, int32_t *head, int32_t i)
+{
+	cs_handle_t *h = H(s, i);
+
+	if (h->prev >= 0)
+		H(s, h->prev)->next = h->next;
+	else
+		*head = h->next;
+	if (h->next >= 0)
+		H(s, h->next)->prev = h->prev;
+}
+
+static void note_check(cs_state_t *s, int32_t chan)
+{
+	cs_chan_t *c = C(s, chan);
+
+	if (!c->on_check) {
+		c->on_check = true;
+		c->check_next = s->check;
+		s->check = chan;
+	}
+}
+
+/* A channel whose handles all ride in other channels' queues may be
+ * unreachable: settle() finds out. */
+static void note_cand(cs_state_t *s, int32_t chan)
+{
+	cs_chan_t *c = C(s, chan);
+
+	if (!c->on_cand && c->live == 0 && c->pinned == 0 && c->senders + c->receivers > 0) {
+		c->on_cand = true;
+		c->cand_next = s->cand;
+		s->cand = chan;
+	}
+}
+
+/* A new live record; the caller made room. */
 static int32_t handle_new(cs_state_t *s, uint16_t owner, int32_t chan, uint8_t rights)
 {
-	for (int32_t i = 0; i < CS_MAX_HANDLES; i++) {
-		cs_handle_t *h = &s->handles[i];
+	int32_t i = tab_alloc(&s->handles);
+	cs_handle_t *h = H(s, i);
+	cs_silo_t *si = silo_of(s, owner);
 
-		if (h->state != CS_H_FREE)
-			continue;
-		h->state = CS_H_LIVE;
-		h->owner = owner;
-		h->chan = chan;
-		h->rights = rights;
-		silo_of(s, owner)->handles++;
-		count_sides(&s->chans[chan], rights, +1);
-		return i;
-	}
-	return -1;
+	*h = (cs_handle_t){ .link = -1, .gen = h->gen, .state = CS_H_LIVE, .rights = rights,
+			    .owner = owner, .chan = chan, .where = -1, .ops = -1 };
+	hl_push(s, &si->hlist, i);
+	si->handles++;
+	C(s, chan)->live++;
+	count_sides(C(s, chan), rights, +1);
+	return i;
 }
 
-/* Takes a live handle out of its owner's hands into a message. */
-static void handle_to_flight(cs_state_t *s, int32_t i)
+/* A live handle goes into a message: still charged to its sender. `where`
+ * is the channel whose ring will hold it, or -1 for a waiting send. */
+static void handle_to_flight(cs_state_t *s, int32_t i, int32_t where)
 {
-	cs_handle_t *h = &s->handles[i];
+	cs_handle_t *h = H(s, i);
+	cs_chan_t *c = C(s, h->chan);
 
-	silo_of(s, h->owner)->handles--;
+	hl_del(s, &silo_of(s, h->owner)->hlist, i);
+	hl_push(s, &c->flying, i);
 	h->state = CS_H_INFLIGHT;
-	h->owner = 0;
+	h->where = where;
+	c->live--;
+	c->pinned += where < 0;
 	s->inflight++;
+	note_cand(s, h->chan);
 }
 
-/* Gives an in-flight handle to silo under a new generation. */
+/* A waiting send's handle moves into a ring. */
+static void handle_to_ring(cs_state_t *s, int32_t i, int32_t where)
+{
+	cs_handle_t *h = H(s, i);
+	cs_chan_t *c = C(s, h->chan);
+
+	h->where = where;
+	c->pinned--;
+	note_cand(s, h->chan);
+}
+
+/* An in-flight handle lands with silo under a new generation: the charge
+ * moves from its sender to it (past its quota if need be). */
 static void handle_land(cs_state_t *s, int32_t i, uint16_t silo)
 {
-	cs_handle_t *h = &s->handles[i];
+	cs_handle_t *h = H(s, i);
+	cs_chan_t *c = C(s, h->chan);
 
+	silo_of(s, h->owner)->handles--;
+	hl_del(s, &c->flying, i);
+	c->pinned -= h->where < 0;
 	h->gen++;
 	h->state = CS_H_LIVE;
 	h->owner = silo;
+	h->where = -1;
+	hl_push(s, &silo_of(s, silo)->hlist, i);
 	silo_of(s, silo)->handles++;
+	c->live++;
 	s->inflight--;
 }
 
-/* Gives an in-flight handle back to the silo that tried to send it: same
+/* A waiting send failed: its handle goes back to the sender under the same
  * generation, so the capability it still holds works again. */
-static void handle_return(cs_state_t *s, int32_t i, uint16_t silo)
+static void handle_return(cs_state_t *s, int32_t i)
 {
-	cs_handle_t *h = &s->handles[i];
+	cs_handle_t *h = H(s, i);
+	cs_chan_t *c = C(s, h->chan);
 
+	hl_del(s, &c->flying, i);
+	c->pinned--;
 	h->state = CS_H_LIVE;
-	h->owner = silo;
-	silo_of(s, silo)->handles++;
+	h->where = -1;
+	hl_push(s, &silo_of(s, h->owner)->hlist, i);
+	c->live++;
 	s->inflight--;
 }
 
-static void check_channel(cs_state_t *s, int32_t chan, cs_out_t *out);
-static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
-
-/* Closes a record, live or in flight, with every effect on its channel. */
-static void handle_close(cs_state_t *s, int32_t i, cs_out_t *out)
+/* Closes a record, live (without waiting operations) or in flight. Its
+ * channel's reaction waits for settle(). */
+static void handle_close(cs_state_t *s, int32_t i)
 {
-	cs_handle_t *h = &s->handles[i];
+	cs_handle_t *h = H(s, i);
 	int32_t chan = h->chan;
+	cs_chan_t *c = C(s, chan);
+	cs_silo_t *si = silo_of(s, h->owner);
 
-	if (h->state == CS_H_LIVE)
-		silo_of(s, h->owner)->handles--;
-	else
+	si->handles--;
+	if (h->state == CS_H_LIVE) {
+		hl_del(s, &si->hlist, i);
+		c->live--;
+	} else {
+		hl_del(s, &c->flying, i);
+		c->pinned -= h->where < 0;
 		s->inflight--;
-	count_sides(&s->chans[chan], h->rights, -1);
-	*h = (cs_handle_t){ .gen = h->gen + 1, .state = CS_H_FREE, .chan = -1 };
-	check_channel(s, chan, out);
+	}
+	count_sides(c, h->rights, -1);
+	*h = (cs_handle_t){ .gen = h->gen + 1, .state = CS_H_FREE, .chan = -1, .where = -1, .ops = -1 };
+	tab_free(&s->handles, i);
+	note_check(s, chan);
+	note_cand(s, chan);
 }
 
 /* ------------------------------------------------------------ channels */
@@ -168,68 +498,214 @@ static cs_item_t ring_pop(cs_chan_t *c)
 }
 
 /* Discards every queued message; the handles riding in them are closed. */
-static void ring_discard(cs_state_t *s, int32_t chan, cs_out_t *out)
+static void ring_discard(cs_state_t *s, int32_t chan)
 {
-	cs_chan_t *c = &s->chans[chan];
+	cs_chan_t *c = C(s, chan);
 
 	while (c->count) {
 		cs_item_t it = ring_pop(c);
 		if (it.carried >= 0)
-			handle_close(s, it.carried, out);
+			handle_close(s, it.carried);
 	}
 }
 
-static void pending_free(cs_state_t *s, int32_t p)
+/* Waiting operations: a channel's queue (oldest first) and a handle's list. */
+static void q_push(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
 {
-	cs_pending_t *op = &s->pending[p];
+	cs_pending_t *op = P(s, p);
 
-	silo_of(s, op->silo)->pending--;
-	op->used = false;
+	op->next = -1;
+	op->prev = *tail;
+	if (*tail >= 0)
+		P(s, *tail)->next = p;
+	else
+		*head = p;
+	*tail = p;
 }
 
-static int32_t queue_pop(cs_state_t *s, int32_t *q)
+static void q_del(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
 {
-	int32_t p = *q;
+	cs_pending_t *op = P(s, p);
+
+	if (op->prev >= 0)
+		P(s, op->prev)->next = op->next;
+	else
+		*head = op->next;
+	if (op->next >= 0)
+		P(s, op->next)->prev = op->prev;
+	else
+		*tail = op->prev;
+}
+
+static int32_t q_pop(cs_state_t *s, int32_t *head, int32_t *tail)
+{
+	int32_t p = *head;
 
 	if (p >= 0)
-		*q = s->pending[p].next;
+		q_del(s, head, tail, p);
 	return p;
 }
 
-static void queue_push(cs_state_t *s, int32_t *q, int32_t p)
+/* Takes a waiting operation off its channel's queue. */
+static void op_unqueue(cs_state_t *s, int32_t p)
 {
-	s->pending[p].next = -1;
-	while (*q >= 0)
-		q = &s->pending[*q].next;
-	*q = p;
+	cs_pending_t *op = P(s, p);
+	cs_chan_t *c = C(s, H(s, op->handle)->chan);
+
+	if (op->is_send)
+		q_del(s, &c->sendq, &c->sendq_tail, p);
+	else
+		q_del(s, &c->recvq, &c->recvq_tail, p);
 }
 
-/* Answers every operation waiting in q with status; a send's carried
- * handle goes back to its sender. */
-static void fail_queue(cs_state_t *s, int32_t *q, int32_t status, cs_out_t *out)
+/* A new operation of silo on handle h; the caller queues it. Returns its
+ * index, or CHAN_ENOSPC (the silo's quota) or CHAN_ENOMEM. */
+static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send, uint32_t token)
+{
+	cs_silo_t *si = silo_of(s, silo);
+	int err;
+
+	if (si->pending >= si->max_pending)
+		return CHAN_ENOSPC;
+	if ((err = tab_reserve(s, &s->pending, 1)) != CHAN_OK)
+		return err;
+	if (!outs_fit(s, s->pending.used + 1))
+		return CHAN_ENOMEM;
+	int32_t p = tab_alloc(&s->pending);
+	cs_pending_t *op = P(s, p);
+	cs_handle_t *hd = H(s, h);
+
+	*op = (cs_pending_t){ .link = -1, .used = true, .is_send = is_send, .silo = silo,
+			      .token = token, .handle = h, .prev = -1, .next = -1,
+			      .hprev = -1, .hnext = hd->ops, .item = { .carried = -1 } };
+	if (hd->ops >= 0)
+		P(s, hd->ops)->hprev = p;
+	hd->ops = p;
+	si->pending++;
+	return p;
+}
+
+/* Frees an operation already off its channel's queue. */
+static void pending_free(cs_state_t *s, int32_t p)
+{
+	cs_pending_t *op = P(s, p);
+
+	if (op->hprev >= 0)
+		P(s, op->hprev)->hnext = op->hnext;
+	else
+		H(s, op->handle)->ops = op->hnext;
+	if (op->hnext >= 0)
+		P(s, op->hnext)->hprev = op->hprev;
+	silo_of(s, op->silo)->pending--;
+	op->used = false;
+	tab_free(&s->pending, p);
+}
+
+/* Answers every operation waiting in a queue with status; a send's
+ * carried handle goes back to its sender. */
+static void fail_queue(cs_state_t *s, int32_t *head, int32_t *tail, int32_t status, cs_out_t *out)
 {
 	int32_t p;
 
-	while ((p = queue_pop(s, q)) >= 0) {
-		cs_pending_t *op = &s->pending[p];
+	while ((p = q_pop(s, head, tail)) >= 0) {
+		cs_pending_t *op = P(s, p);
 
 		if (op->is_send && op->item.carried >= 0)
-			handle_return(s, op->item.carried, op->silo);
+			handle_return(s, op->item.carried);
 		reply_status(out, op->token, status);
 		pending_free(s, p);
 	}
 }
 
+/* ---------------------------------------------------------------- names */
+
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name)
+		h = (h ^ (uint8_t)*name++) * 16777619u;
+	return h;
+}
+
+static void name_unlink(cs_state_t *s, int32_t n)
+{
+	cs_name_t *nm = N(s, n);
+	int32_t *p = &s->buckets[nm->hash & (s->nbuckets - 1)];
+
+	while (*p != n)
+		p = &N(s, *p)->hnext;
+	*p = nm->hnext;
+}
+
+/* Removes every name of channel chan (freed or destroyed). */
+static void names_drop(cs_state_t *s, int32_t chan)
+{
+	cs_chan_t *c = C(s, chan);
+
+	while (c->names >= 0) {
+		int32_t n = c->names;
+		cs_name_t *nm = N(s, n);
+
+		c->names = nm->cnext;
+		name_unlink(s, n);
+		silo_of(s, nm->owner)->names--;
+		nm->used = false;
+		tab_free(&s->names, n);
+	}
+}
+
+static int32_t name_find(cs_state_t *s, const char *name)
+{
+	if (!s->nbuckets)
+		return -1;
+	for (int32_t n = s->buckets[name_hash(name) & (s->nbuckets - 1)]; n >= 0; n = N(s, n)->hnext)
+		if (!strcmp(N(s, n)->name, name))
+			return n;
+	return -1;
+}
+
+/* Buckets for one more name: as many buckets as names, doubled when short. */
+static int names_reserve(cs_state_t *s)
+{
+	int err = tab_reserve(s, &s->names, 1);
+
+	if (err != CHAN_OK || s->names.used + 1 <= s->nbuckets)
+		return err;
+	uint32_t nb = s->nbuckets ? s->nbuckets * 2 : CS_PAGE / sizeof(int32_t);
+	int32_t *b = pages_map(s, bytes_to_pages(nb * sizeof(int32_t)));
+	if (!b)
+		return CHAN_ENOMEM;
+	memset(b, 0xff, nb * sizeof(int32_t));
+	for (uint32_t i = 0; i < s->names.made; i++) {
+		cs_name_t *nm = N(s, i);
+		if (nm->used) {
+			nm->hnext = b[nm->hash & (nb - 1)];
+			b[nm->hash & (nb - 1)] = (int32_t)i;
+		}
+	}
+	if (s->buckets)
+		pages_unmap(s, s->buckets, bytes_to_pages(s->nbuckets * sizeof(int32_t)));
+	s->buckets = b;
+	s->nbuckets = nb;
+	return CHAN_OK;
+}
+
+/* ------------------------------------------------------------ channels */
+
 static void channel_free(cs_state_t *s, int32_t chan)
 {
-	cs_chan_t *c = &s->chans[chan];
+	cs_chan_t *c = C(s, chan);
+	cs_silo_t *si = silo_of(s, c->creator);
 
-	for (uint32_t i = 0; i < CS_MAX_NAMES; i++)
-		if (s->names[i].used && s->names[i].chan == chan)
-			s->names[i].used = false;
-	s->alloc->free(s->alloc->ctx, c->ring, c->slots * sizeof(cs_item_t));
-	silo_of(s, c->creator)->channels--;
-	*c = (cs_chan_t){ .sendq = -1, .recvq = -1 };
+	names_drop(s, chan);
+	ring_release(s, c->ring, c->ring_bytes);
+	si->channels--;
+	si->bytes -= c->ring_bytes;
+	s->ring_bytes -= c->ring_bytes;
+	c->used = false;
+	c->ring = NULL;
+	tab_free(&s->chans, chan);
 }
 
 /*
@@ -240,41 +716,79 @@ static void channel_free(cs_state_t *s, int32_t chan)
  */
 static void check_channel(cs_state_t *s, int32_t chan, cs_out_t *out)
 {
-	cs_chan_t *c = &s->chans[chan];
+	cs_chan_t *c = C(s, chan);
 
 	if (c->kind == CHAN_KIND_DIRECTIONAL && !c->destroyed) {
 		if (c->senders == 0)
-			fail_queue(s, &c->recvq, CHAN_EDISCONNECTED, out);
+			fail_queue(s, &c->recvq, &c->recvq_tail, CHAN_EDISCONNECTED, out);
 		if (c->receivers == 0) {
-			fail_queue(s, &c->sendq, CHAN_EDISCONNECTED, out);
-			ring_discard(s, chan, out);
+			fail_queue(s, &c->sendq, &c->sendq_tail, CHAN_EDISCONNECTED, out);
+			ring_discard(s, chan);
 		}
 	}
-	if (c->used && c->senders == 0 && c->receivers == 0) {
-		fail_queue(s, &c->sendq, CHAN_EDISCONNECTED, out);
-		fail_queue(s, &c->recvq, CHAN_EDISCONNECTED, out);
-		ring_discard(s, chan, out);
+	if (c->senders == 0 && c->receivers == 0) {
+		fail_queue(s, &c->sendq, &c->sendq_tail, CHAN_EDISCONNECTED, out);
+		fail_queue(s, &c->recvq, &c->recvq_tail, CHAN_EDISCONNECTED, out);
+		ring_discard(s, chan);
 		channel_free(s, chan);
 	}
 }
 
-static int32_t channel_new(cs_state_t *s, uint16_t creator, uint8_t kind, uint32_t capacity)
+/*
+ * Is channel chan (no live handle, none in a waiting send) still reachable?
+ * Walk backwards: the channels whose rings hold its handles, theirs, and
+ * so on. Meeting a channel some silo holds a handle of (or one riding in
+ * a waiting send) means yes; if the walk ends first, every channel it met
+ * can never be received from again, and their queues are discarded (which
+ * closes the handles in them, and so frees them). The walk visits only
+ * channels that are themselves held by nothing but messages.
+ */
+static void collect_from(cs_state_t *s, int32_t chan)
 {
-	for (int32_t i = 0; i < CS_MAX_CHANNELS; i++) {
-		cs_chan_t *c = &s->chans[i];
+	uint32_t e = ++s->epoch ? s->epoch : ++s->epoch;
+	int32_t tail = chan;
+	cs_chan_t *c = C(s, chan);
 
-		if (c->used)
-			continue;
-		cs_item_t *ring = s->alloc->alloc(s->alloc->ctx, capacity * sizeof(cs_item_t));
-		if (!ring)
-			return -1;
-		*c = (cs_chan_t){ .used = true, .kind = kind, .creator = creator,
-				  .id = s->next_id++, .capacity = capacity, .slots = capacity, .ring = ring,
-				  .sendq = -1, .recvq = -1 };
-		silo_of(s, creator)->channels++;
-		return i;
+	c->walk_epoch = e;
+	c->walk_next = -1;
+	for (int32_t x = chan; x >= 0; x = C(s, x)->walk_next) {
+		cs_chan_t *cx = C(s, x);
+		if (cx->live || cx->pinned)
+			return;
+		for (int32_t f = cx->flying; f >= 0; f = H(s, f)->next) {
+			cs_chan_t *w = C(s, H(s, f)->where);
+			if (w->walk_epoch != e) {
+				w->walk_epoch = e;
+				w->walk_next = -1;
+				C(s, tail)->walk_next = H(s, f)->where;
+				tail = H(s, f)->where;
+			}
+		}
 	}
-	return -1;
+	for (int32_t x = chan; x >= 0; x = C(s, x)->walk_next)
+		ring_discard(s, x);
+}
+
+/* Carries out what closes and discards set off, until nothing is left. */
+static void settle(cs_state_t *s, cs_out_t *out)
+{
+	for (;;) {
+		int32_t chan;
+
+		if ((chan = s->check) >= 0) {
+			s->check = C(s, chan)->check_next;
+			C(s, chan)->on_check = false;
+			if (C(s, chan)->used)
+				check_channel(s, chan, out);
+		} else if ((chan = s->cand) >= 0) {
+			s->cand = C(s, chan)->cand_next;
+			C(s, chan)->on_cand = false;
+			if (C(s, chan)->used && C(s, chan)->live == 0 && C(s, chan)->pinned == 0)
+				collect_from(s, chan);
+		} else {
+			return;
+		}
+	}
 }
 
 static uint32_t clamp_capacity(uint64_t cap)
@@ -284,22 +798,6 @@ static uint32_t clamp_capacity(uint64_t cap)
 }
 
 /* ------------------------------------------------------------ requests */
-
-static int32_t pending_new(cs_state_t *s, uint16_t silo)
-{
-	cs_silo_t *si = silo_of(s, silo);
-
-	if (si->pending >= si->max_pending)
-		return -1;
-	for (int32_t i = 0; i < CS_MAX_PENDING; i++) {
-		if (!s->pending[i].used) {
-			s->pending[i] = (cs_pending_t){ .used = true, .silo = silo, .next = -1 };
-			si->pending++;
-			return i;
-		}
-	}
-	return -1;
-}
 
 /* Hands a message from channel chan to a receiver: its words, and a
  * handle that rode along. */
@@ -311,7 +809,7 @@ static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo,
 	r->words = it->msg;
 	r->has_msg = true;
 	r->chan = chan;
-	r->chan_id = s->chans[chan].id;
+	r->chan_id = C(s, chan)->id;
 	r->carried = it->carried;
 	if (it->carried >= 0) {
 		handle_land(s, it->carried, silo);
@@ -322,18 +820,31 @@ static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo,
 static void do_create(cs_state_t *s, const cs_request_t *q, bool sync, cs_out_t *out)
 {
 	cs_silo_t *si = silo_of(s, q->silo);
-	uint32_t n = sync ? 1 : 2;
+	uint32_t n = sync ? 1 : 2, capacity = clamp_capacity(q->words.w[0]);
+	uint32_t bytes = cs_ring_charge(capacity);
+	int err = si->channels >= si->max_channels ? CHAN_ENOSPC
+		  : si->bytes + bytes > si->max_bytes ? CHAN_ENOSPC
+		  : handles_room(s, q->silo, n);
+	cs_item_t *ring = NULL;
 
-	if (si->channels >= si->max_channels || !has_room_for_handles(s, q->silo, n)) {
-		reply_status(out, q->token, CHAN_ENOSPC);
+	if (err == CHAN_OK)
+		err = tab_reserve(s, &s->chans, 1);
+	if (err == CHAN_OK && !(ring = ring_alloc(s, bytes)))
+		err = CHAN_ENOMEM;
+	if (err != CHAN_OK) {
+		reply_status(out, q->token, err);
 		return;
 	}
-	int32_t c = channel_new(s, q->silo, sync ? CHAN_KIND_SYNC : CHAN_KIND_DIRECTIONAL,
-				clamp_capacity(q->words.w[0]));
-	if (c < 0) {
-		reply_status(out, q->token, CHAN_ENOMEM);
-		return;
-	}
+	int32_t c = tab_alloc(&s->chans);
+	*C(s, c) = (cs_chan_t){ .link = -1, .used = true, .kind = sync ? CHAN_KIND_SYNC : CHAN_KIND_DIRECTIONAL,
+				.creator = q->silo, .id = s->next_id++, .capacity = capacity,
+				.slots = capacity + 1, .ring_bytes = bytes, .ring = ring,
+				.sendq = -1, .sendq_tail = -1, .recvq = -1, .recvq_tail = -1,
+				.flying = -1, .names = -1, .check_next = -1, .cand_next = -1,
+				.walk_next = -1 };
+	si->channels++;
+	si->bytes += bytes;
+	s->ring_bytes += bytes;
 	cs_reply_t *r = reply_to(out, q->token, CHAN_OK);
 	if (sync) {
 		r->handles[r->nhandles++] = badge_of(s, handle_new(s, q->silo, c, CHAN_RIGHT_SEND | CHAN_RIGHT_RECV));
@@ -344,22 +855,38 @@ static void do_create(cs_state_t *s, const cs_request_t *q, bool sync, cs_out_t 
 }
 
 /* The handle a send carries: live, the sender's, not the one sent on. */
-static int32_t carried_handle(const cs_state_t *s, const cs_request_t *q, int32_t h, int *err)
+static int32_t carried_handle(cs_state_t *s, const cs_request_t *q, int32_t h, int *err)
 {
 	if (!q->carries)
 		return -1;
 	int32_t c = handle_find(s, q->carried_badge);
-	if (c < 0 || s->handles[c].owner != s->handles[h].owner)
+	if (c < 0 || H(s, c)->owner != H(s, h)->owner)
 		*err = CHAN_EBADHANDLE;
 	else if (c == h)
 		*err = CHAN_EINVAL;
 	return c;
 }
 
+static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
+
+/* The message a send queues: stamped with the sender, the flag set only
+ * when a handle rides along. */
+static cs_item_t send_item(const cs_request_t *q, uint16_t sender, int32_t carried)
+{
+	cs_item_t it = { .msg = q->words, .carried = carried };
+
+	it.msg.w[0] = sender;
+	it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+	if (carried >= 0)
+		it.msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
+	return it;
+}
+
 static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
-	cs_chan_t *c = &s->chans[hd->chan];
+	cs_handle_t *hd = H(s, h);
+	int32_t chan = hd->chan;
+	cs_chan_t *c = C(s, chan);
 	int err = CHAN_OK;
 	int32_t carried = carried_handle(s, q, h, &err);
 
@@ -369,36 +896,26 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		err = CHAN_EDISCONNECTED;
 	else if (err == CHAN_OK && c->recvq < 0 && c->count >= c->capacity && try)
 		err = CHAN_EWOULDBLOCK;
+	int32_t p = -1;
+	if (err == CHAN_OK && c->recvq < 0 && c->count >= c->capacity)
+		err = (p = pending_new(s, hd->owner, h, true, q->token)) < 0 ? p : CHAN_OK;
 	if (err != CHAN_OK) {
 		reply_status(out, q->token, err);
 		return;
 	}
-	cs_item_t it = { .msg = q->words, .carried = carried };
-	it.msg.w[0] = hd->owner;                        /* the sender, stamped */
-	it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
-	if (carried >= 0)
-		it.msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
-
-	int32_t p = -1;
-	if (c->recvq < 0 && c->count >= c->capacity && (p = pending_new(s, hd->owner)) < 0) {
-		reply_status(out, q->token, CHAN_ENOSPC);
-		return;
-	}
+	cs_item_t it = send_item(q, hd->owner, carried);
 	if (carried >= 0) {             /* given away: what we wait for on it ends */
 		cancel_ops_on(s, carried, out);
-		handle_to_flight(s, carried);
+		handle_to_flight(s, carried, p >= 0 ? -1 : chan);
 	}
 	if (p >= 0) {                                   /* full: wait */
-		s->pending[p].is_send = true;
-		s->pending[p].token = q->token;
-		s->pending[p].handle = h;
-		s->pending[p].item = it;
-		queue_push(s, &c->sendq, p);
+		P(s, p)->item = it;
+		q_push(s, &c->sendq, &c->sendq_tail, p);
 		return;
 	}
-	int32_t r = queue_pop(s, &c->recvq);
+	int32_t r = q_pop(s, &c->recvq, &c->recvq_tail);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
-		deliver(s, out, s->pending[r].token, s->pending[r].silo, hd->chan, &it);
+		deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
 		pending_free(s, r);
 	} else {
 		ring_push(c, &it);
@@ -408,8 +925,9 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 
 static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
-	cs_chan_t *c = &s->chans[hd->chan];
+	cs_handle_t *hd = H(s, h);
+	int32_t chan = hd->chan;
+	cs_chan_t *c = C(s, chan);
 
 	if (!(hd->rights & CHAN_RIGHT_RECV)) {
 		reply_status(out, q->token, CHAN_EPERM);
@@ -420,22 +938,22 @@ static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		return;
 	}
 	if (c->count == 0) {
-		int32_t p = try ? -1 : pending_new(s, hd->owner);
-		if (p < 0) {
-			reply_status(out, q->token, try ? CHAN_EWOULDBLOCK : CHAN_ENOSPC);
-			return;
-		}
-		s->pending[p].token = q->token;
-		s->pending[p].handle = h;
-		queue_push(s, &c->recvq, p);
+		int32_t p = try ? CHAN_EWOULDBLOCK : pending_new(s, hd->owner, h, false, q->token);
+		if (p < 0)
+			reply_status(out, q->token, p);
+		else
+			q_push(s, &c->recvq, &c->recvq_tail, p);
 		return;
 	}
 	cs_item_t it = ring_pop(c);
-	deliver(s, out, q->token, hd->owner, hd->chan, &it);
-	int32_t p = c->count < c->capacity ? queue_pop(s, &c->sendq) : -1;
+	deliver(s, out, q->token, hd->owner, chan, &it);
+	int32_t p = c->count < c->capacity ? q_pop(s, &c->sendq, &c->sendq_tail) : -1;
 	if (p >= 0) {                                   /* room now: a waiting send goes in */
-		ring_push(c, &s->pending[p].item);
-		reply_status(out, s->pending[p].token, CHAN_OK);
+		cs_pending_t *op = P(s, p);
+		if (op->item.carried >= 0)
+			handle_to_ring(s, op->item.carried, chan);
+		ring_push(c, &op->item);
+		reply_status(out, op->token, CHAN_OK);
 		pending_free(s, p);
 	}
 }
@@ -443,8 +961,8 @@ static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 /* clone, receiver, sender: a new handle on the same channel. */
 static void do_new_handle(cs_state_t *s, const cs_request_t *q, int32_t h, uint8_t rights, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
-	cs_chan_t *c = &s->chans[hd->chan];
+	cs_handle_t *hd = H(s, h);
+	cs_chan_t *c = C(s, hd->chan);
 	int err = CHAN_OK;
 
 	if (q->op != CS_OP_CLONE && c->kind != CHAN_KIND_DIRECTIONAL)
@@ -455,8 +973,8 @@ static void do_new_handle(cs_state_t *s, const cs_request_t *q, int32_t h, uint8
 		err = CHAN_EPERM;
 	else if (c->destroyed)
 		err = CHAN_EDISCONNECTED;
-	else if (!has_room_for_handles(s, hd->owner, 1))
-		err = CHAN_ENOSPC;
+	else
+		err = handles_room(s, hd->owner, 1);
 	if (err != CHAN_OK) {
 		reply_status(out, q->token, err);
 		return;
@@ -468,58 +986,33 @@ static void do_new_handle(cs_state_t *s, const cs_request_t *q, int32_t h, uint8
 
 /* Ends the waiting operations made on handle h with CHAN_EBADHANDLE: h is
  * being closed or given away. A send's carried handle goes back. */
-/* Unlinks from channel chan's queues every waiting operation made on
- * handle `handle` (or, if handle < 0, by silo `silo`), with no other
- * effect; appends them to dead[] and returns the new count. */
-static uint32_t unlink_ops(cs_state_t *s, int32_t chan, int32_t handle, uint16_t silo,
-			   int32_t *dead, uint32_t n)
-{
-	int32_t *queues[2] = { &s->chans[chan].sendq, &s->chans[chan].recvq };
-
-	for (int k = 0; k < 2; k++) {
-		for (int32_t *p = queues[k]; *p >= 0;) {
-			const cs_pending_t *op = &s->pending[*p];
-			if (handle >= 0 ? op->handle != handle : op->silo != silo) {
-				p = &s->pending[*p].next;
-				continue;
-			}
-			dead[n++] = *p;
-			*p = op->next;
-		}
-	}
-	return n;
-}
-
 static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out)
 {
-	static int32_t dead[CS_MAX_PENDING];
-	uint32_t n = unlink_ops(s, s->handles[h].chan, h, 0, dead, 0);
+	int32_t p;
 
-	for (uint32_t i = 0; i < n; i++) {
-		cs_pending_t *op = &s->pending[dead[i]];
+	while ((p = H(s, h)->ops) >= 0) {
+		cs_pending_t *op = P(s, p);
 
+		op_unqueue(s, p);
 		if (op->is_send && op->item.carried >= 0)
-			handle_return(s, op->item.carried, op->silo);
+			handle_return(s, op->item.carried);
 		reply_status(out, op->token, CHAN_EBADHANDLE);
-		pending_free(s, dead[i]);
+		pending_free(s, p);
 	}
 }
-
-static void collect_cycles(cs_state_t *s, cs_out_t *out);
 
 /* A handle closed by its owner: its own waiting operations end first. */
 static void do_close(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
 {
 	cancel_ops_on(s, h, out);
 	reply_status(out, q->token, CHAN_OK);
-	handle_close(s, h, out);
-	collect_cycles(s, out);
+	handle_close(s, h);
 }
 
 static void do_info(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
-	cs_chan_t *c = &s->chans[hd->chan];
+	cs_handle_t *hd = H(s, h);
+	cs_chan_t *c = C(s, hd->chan);
 	uint32_t state = c->destroyed ? CHAN_STATE_DESTROYED
 			 : c->kind == CHAN_KIND_DIRECTIONAL && c->senders == 0 ? CHAN_STATE_NO_SENDERS
 			 : c->kind == CHAN_KIND_DIRECTIONAL && c->receivers == 0 ? CHAN_STATE_NO_RECEIVERS
@@ -534,8 +1027,8 @@ static void do_info(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *o
 
 static void do_destroy(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
 {
-	int32_t chan = s->handles[h].chan;
-	cs_chan_t *c = &s->chans[chan];
+	int32_t chan = H(s, h)->chan;
+	cs_chan_t *c = C(s, chan);
 
 	if (c->kind != CHAN_KIND_SYNC) {
 		reply_status(out, q->token, CHAN_EINVAL);
@@ -546,12 +1039,10 @@ static void do_destroy(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t
 		return;
 	}
 	c->destroyed = true;
-	for (uint32_t i = 0; i < CS_MAX_NAMES; i++)
-		if (s->names[i].used && s->names[i].chan == chan)
-			s->names[i].used = false;
-	fail_queue(s, &c->sendq, CHAN_EDISCONNECTED, out);
-	fail_queue(s, &c->recvq, CHAN_EDISCONNECTED, out);
-	ring_discard(s, chan, out);
+	names_drop(s, chan);
+	fail_queue(s, &c->sendq, &c->sendq_tail, CHAN_EDISCONNECTED, out);
+	fail_queue(s, &c->recvq, &c->recvq_tail, CHAN_EDISCONNECTED, out);
+	ring_discard(s, chan);
 	reply_status(out, q->token, CHAN_OK);
 }
 
@@ -563,33 +1054,33 @@ static bool read_name(const cs_msg_t *w, char name[CHAN_NAME_MAX + 1])
 	return n >= 1 && n <= CHAN_NAME_MAX;
 }
 
-static int32_t name_find(const cs_state_t *s, const char *name)
-{
-	for (int32_t i = 0; i < CS_MAX_NAMES; i++)
-		if (s->names[i].used && !strcmp(s->names[i].name, name))
-			return i;
-	return -1;
-}
-
 static void do_publish(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
+	cs_handle_t *hd = H(s, h);
+	cs_silo_t *si = silo_of(s, hd->owner);
+	cs_chan_t *c = C(s, hd->chan);
 	char name[CHAN_NAME_MAX + 1];
-	int32_t slot = -1;
-
-	for (int32_t i = 0; i < CS_MAX_NAMES && slot < 0; i++)
-		if (!s->names[i].used)
-			slot = i;
-	int err = !(silo_of(s, hd->owner)->ns & CS_NS_PUBLISH) ? CHAN_EPERM
+	int err = !(si->ns & CS_NS_PUBLISH) ? CHAN_EPERM
 		  : !read_name(&q->words, name) ? CHAN_EINVAL
-		  : s->chans[hd->chan].destroyed ? CHAN_EDISCONNECTED
+		  : c->destroyed ? CHAN_EDISCONNECTED
 		  : name_find(s, name) >= 0 ? CHAN_EEXIST
-		  : slot < 0 ? CHAN_ENOSPC : CHAN_OK;
+		  : si->names >= si->max_names ? CHAN_ENOSPC : names_reserve(s);
+
 	if (err == CHAN_OK) {
-		cs_name_t *n = &s->names[slot];
-		*n = (cs_name_t){ .used = true, .chan = hd->chan, .chan_id = s->chans[hd->chan].id,
-				  .rights = hd->rights };
-		memcpy(n->name, name, sizeof n->name);
+		int32_t n = tab_alloc(&s->names);
+		cs_name_t *nm = N(s, n);
+		uint32_t hash = name_hash(name);
+		int32_t *b = &s->buckets[hash & (s->nbuckets - 1)];
+
+		*nm = (cs_name_t){ .link = -1, .used = true, .rights = hd->rights, .owner = hd->owner,
+				   .hash = hash, .chan = hd->chan, .chan_id = c->id, .hnext = *b,
+				   .cprev = -1, .cnext = c->names };
+		memcpy(nm->name, name, sizeof nm->name);
+		*b = n;
+		if (c->names >= 0)
+			N(s, c->names)->cprev = n;
+		c->names = n;
+		si->names++;
 	}
 	reply_status(out, q->token, err);
 }
@@ -601,13 +1092,13 @@ static void do_lookup(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 	int err = !(silo_of(s, q->silo)->ns & CS_NS_LOOKUP) ? CHAN_EPERM
 		  : !read_name(&q->words, name) ? CHAN_EINVAL
 		  : (n = name_find(s, name)) < 0 ? CHAN_ENOENT
-		  : !has_room_for_handles(s, q->silo, 1) ? CHAN_ENOSPC : CHAN_OK;
+		  : handles_room(s, q->silo, 1);
 
 	if (err != CHAN_OK) {
 		reply_status(out, q->token, err);
 		return;
 	}
-	int32_t h = handle_new(s, q->silo, s->names[n].chan, s->names[n].rights);
+	int32_t h = handle_new(s, q->silo, N(s, n)->chan, N(s, n)->rights);
 	cs_reply_t *r = reply_to(out, q->token, CHAN_OK);
 	r->handles[r->nhandles++] = badge_of(s, h);
 }
@@ -615,14 +1106,14 @@ static void do_lookup(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 /* Requests made on a handle capability. */
 static void handle_request(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t *out)
 {
-	cs_handle_t *hd = &s->handles[h];
+	uint8_t rights = H(s, h)->rights;
 
 	switch (q->op) {
 	case CS_OP_SEND: do_send(s, q, h, false, out); return;
 	case CS_OP_TRY_SEND: do_send(s, q, h, true, out); return;
 	case CS_OP_RECV: do_recv(s, q, h, false, out); return;
 	case CS_OP_TRY_RECV: do_recv(s, q, h, true, out); return;
-	case CS_OP_CLONE: do_new_handle(s, q, h, hd->rights, out); return;
+	case CS_OP_CLONE: do_new_handle(s, q, h, rights, out); return;
 	case CS_OP_RECEIVER: do_new_handle(s, q, h, CHAN_RIGHT_RECV, out); return;
 	case CS_OP_SENDER: do_new_handle(s, q, h, CHAN_RIGHT_SEND, out); return;
 	case CS_OP_CLOSE: do_close(s, q, h, out); return;
@@ -642,9 +1133,11 @@ void cs_request(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 			reply_status(out, q->token, CHAN_EBADHANDLE);
 		else
 			handle_request(s, q, h, out);
+		settle(s, out);
 		return;
 	}
-	if (q->silo == 0 || q->silo >= CS_MAX_SILOS || !s->silos[q->silo].known) {
+	const cs_silo_t *si = cs_silo_at(s, q->silo);
+	if (q->silo == 0 || !si || !si->known) {
 		reply_status(out, q->token, CHAN_EPERM);
 		return;
 	}
@@ -656,101 +1149,41 @@ void cs_request(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 	}
 }
 
-/* Unlinks every waiting operation of silo from its queue, with no other
- * effect; returns how many went into dead[]. */
-static uint32_t unlink_silo_ops(cs_state_t *s, uint16_t silo, int32_t *dead)
-{
-	uint32_t n = 0;
-
-	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++)
-		n = unlink_ops(s, c, -1, silo, dead, n);
-	return n;
-}
-
 void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out)
 {
-	static int32_t dead[CS_MAX_PENDING];
+	cs_silo_t *si = cs_silo_at(s, silo);
 
 	out->n = 0;
-	if (silo == 0 || silo >= CS_MAX_SILOS)
+	if (silo == 0 || !si || !si->known)
 		return;
-	/* First take all of its waiting operations out of every queue, so
-	 * the closes below (which fail queues) never see them; then drop
-	 * them, then close the handles they carried and the ones it held. */
-	uint32_t n = unlink_silo_ops(s, silo, dead);
-	for (uint32_t i = 0; i < n; i++)
-		reply_to(out, s->pending[dead[i]].token, CHAN_EDISCONNECTED)->drop = true;
-	for (uint32_t i = 0; i < n; i++) {
-		cs_pending_t *op = &s->pending[dead[i]];
-		int32_t carried = op->is_send ? op->item.carried : -1;
+	/* Its waiting operations (all made on its own handles) go first, so
+	 * the closes below never answer them; then the handles they carried
+	 * and the ones it held. Every effect waits for settle(). */
+	for (int32_t h = si->hlist; h >= 0; h = H(s, h)->next) {
+		int32_t p;
+		while ((p = H(s, h)->ops) >= 0) {
+			cs_pending_t *op = P(s, p);
+			int32_t carried = op->is_send ? op->item.carried : -1;
 
-		pending_free(s, dead[i]);
-		if (carried >= 0)
-			handle_close(s, carried, out);
-	}
-	for (int32_t i = 0; i < CS_MAX_HANDLES; i++)
-		if (s->handles[i].state == CS_H_LIVE && s->handles[i].owner == silo)
-			handle_close(s, i, out);
-	s->silos[silo].known = false;
-	collect_cycles(s, out);
-}
-
-/*
- * Channels that only handles riding in other such channels refer to (A's
- * receiver queued in B, B's in A) can never be reached again. When handles
- * are in flight, mark every channel reachable from a live handle or a
- * waiting operation, following the handles queued in marked channels, and
- * discard the queues of the rest: closing what they carry frees them.
- */
-static void collect_cycles(cs_state_t *s, cs_out_t *out)
-{
-	static bool mark[CS_MAX_CHANNELS];
-	bool grew = true;
-
-	if (s->inflight == 0)
-		return;
-	memset(mark, 0, sizeof mark);
-	for (int32_t i = 0; i < CS_MAX_HANDLES; i++)
-		if (s->handles[i].state == CS_H_LIVE)
-			mark[s->handles[i].chan] = true;
-	for (int32_t i = 0; i < CS_MAX_PENDING; i++) {
-		const cs_pending_t *op = &s->pending[i];
-		if (op->used && op->is_send && op->item.carried >= 0)
-			mark[s->handles[op->item.carried].chan] = true;
-	}
-	while (grew) {
-		grew = false;
-		for (int32_t c = 0; c < CS_MAX_CHANNELS; c++) {
-			cs_chan_t *ch = &s->chans[c];
-			for (uint32_t k = 0; mark[c] && ch->used && k < ch->count; k++) {
-				int32_t h = ring_at(ch, k)->carried;
-				if (h >= 0 && !mark[s->handles[h].chan])
-					grew = mark[s->handles[h].chan] = true;
-			}
+			op_unqueue(s, p);
+			reply_to(out, op->token, CHAN_EDISCONNECTED)->drop = true;
+			pending_free(s, p);
+			if (carried >= 0)
+				handle_close(s, carried);
 		}
 	}
-	for (int32_t c = 0; c < CS_MAX_CHANNELS; c++)
-		if (s->chans[c].used && !mark[c])
-			ring_discard(s, c, out);
+	while (si->hlist >= 0)
+		handle_close(s, si->hlist);
+	si->known = false;
+	settle(s, out);
 }
 
-/* Puts an item back at the front of the queue, past capacity if need be
- * (the storage grows; senders keep waiting until it is below capacity). */
-static bool ring_push_front(cs_state_t *s, cs_chan_t *c, const cs_item_t *it)
+/* Puts an item back at the front of the queue: the ring keeps one slot
+ * past the capacity for it (senders keep waiting until it is below). */
+static bool ring_push_front(cs_chan_t *c, const cs_item_t *it)
 {
-	if (c->count == c->slots) {
-		uint32_t slots = c->slots * 2;
-		cs_item_t *ring = s->alloc->alloc(s->alloc->ctx, slots * sizeof(cs_item_t));
-
-		if (!ring)
-			return false;
-		for (uint32_t k = 0; k < c->count; k++)
-			ring[k] = *ring_at(c, k);
-		s->alloc->free(s->alloc->ctx, c->ring, c->slots * sizeof(cs_item_t));
-		c->ring = ring;
-		c->head = 0;
-		c->slots = slots;
-	}
+	if (c->count == c->slots)
+		return false;
 	c->head = (c->head + c->slots - 1) % c->slots;
 	c->ring[c->head] = *it;
 	c->count++;
@@ -759,50 +1192,85 @@ static bool ring_push_front(cs_state_t *s, cs_chan_t *c, const cs_item_t *it)
 
 void cs_return(cs_state_t *s, const cs_reply_t *failed, cs_out_t *out)
 {
-	cs_item_t it = { .msg = failed->words, .carried = failed->carried };
-	cs_chan_t *c = &s->chans[failed->chan];
+	cs_item_t it = { .msg = failed->words, .carried = -1 };
 
 	out->n = 0;
-	if (!failed->has_msg || failed->chan < 0 || failed->chan >= CS_MAX_CHANNELS)
+	if (!failed->has_msg || failed->chan < 0 || (uint32_t)failed->chan >= s->chans.made)
 		return;
-	if (it.carried >= 0) {          /* landed with the dead receiver: back in flight */
-		cs_handle_t *h = &s->handles[it.carried];
-		silo_of(s, h->owner)->handles--;
-		h->state = CS_H_INFLIGHT;
-		h->owner = 0;
-		s->inflight++;
+	int32_t chan = failed->chan;
+	cs_chan_t *c = C(s, chan);
+	int32_t h = failed->nhandles ? handle_find(s, failed->handles[0]) : -1;
+	if (h >= 0 && h == failed->carried) {
+		/* It landed with the dying receiver: back in flight, charged to
+		 * the sender again (the stamp in word 0). */
+		cs_handle_t *hd = H(s, h);
+		uint16_t sender = (uint16_t)it.msg.w[0];
+		handle_to_flight(s, h, chan);
+		silo_of(s, hd->owner)->handles--;
+		hd->owner = cs_silo_at(s, sender) ? sender : hd->owner;
+		silo_of(s, hd->owner)->handles++;
+		it.carried = h;
+	} else {
+		it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
 	}
 	bool alive = c->used && c->id == failed->chan_id && !c->destroyed && c->receivers > 0;
-	int32_t r = alive ? queue_pop(s, &c->recvq) : -1;
+	int32_t r = alive ? q_pop(s, &c->recvq, &c->recvq_tail) : -1;
 	if (r >= 0) {
-		deliver(s, out, s->pending[r].token, s->pending[r].silo, failed->chan, &it);
+		deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
 		pending_free(s, r);
-	} else if (!alive || !ring_push_front(s, c, &it)) {
+	} else if (!alive || !ring_push_front(c, &it)) {
 		if (it.carried >= 0)    /* nowhere to go: discarded, as a dropped queue would be */
-			handle_close(s, it.carried, out);
+			handle_close(s, it.carried);
 	}
+	settle(s, out);
 }
 
-void cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, uint32_t max_handles,
-		    uint32_t max_pending, uint32_t max_channels)
+void cs_unclaimed(cs_state_t *s, uint64_t badge, cs_out_t *out)
 {
-	if (silo == 0 || silo >= CS_MAX_SILOS)
+	int32_t h = handle_find(s, badge);
+
+	out->n = 0;
+	if (h < 0)
 		return;
-	s->silos[silo] = (cs_silo_t){
-		.known = true, .ns = ns,
-		.max_handles = max_handles ? max_handles : CHAN_QUOTA_HANDLES,
-		.max_pending = max_pending ? max_pending : CHAN_QUOTA_PENDING,
-		.max_channels = max_channels ? max_channels : CHAN_QUOTA_CHANNELS,
-	};
+	cancel_ops_on(s, h, out);
+	handle_close(s, h);
+	settle(s, out);
 }
 
-void cs_init(cs_state_t *s, const cs_alloc_t *alloc)
+void cs_init(cs_state_t *s, const cs_pages_t *pages)
 {
 	memset(s, 0, sizeof *s);
-	s->alloc = alloc;
+	s->pager = *pages;
 	s->next_id = 1;
-	for (int32_t i = 0; i < CS_MAX_CHANNELS; i++)
-		s->chans[i].sendq = s->chans[i].recvq = -1;
-	for (int32_t i = 0; i < CS_MAX_HANDLES; i++)
-		s->handles[i].chan = -1;
+	s->check = s->cand = -1;
+	tab_init(&s->chans, sizeof(cs_chan_t), INT32_MAX);
+	tab_init(&s->handles, sizeof(cs_handle_t), CS_HANDLE_LIMIT);
+	tab_init(&s->pending, sizeof(cs_pending_t), INT32_MAX);
+	tab_init(&s->names, sizeof(cs_name_t), INT32_MAX);
+	tab_init(&s->silos, sizeof(cs_silo_t), CS_SILO_MAX + 1);
+}
+
+void cs_fini(cs_state_t *s)
+{
+	for (uint32_t i = 0; i < s->chans.made; i++)
+		if (C(s, i)->used && C(s, i)->ring_bytes > CS_RING_SMALL)
+			pages_unmap(s, C(s, i)->ring, C(s, i)->ring_bytes / CS_PAGE);
+	while (s->runs) {
+		void *next = *(void **)s->runs;
+		pages_unmap(s, s->runs, CS_RING_RUN / CS_PAGE);
+		s->runs = next;
+	}
+	tab_fini(s, &s->chans);
+	tab_fini(s, &s->handles);
+	tab_fini(s, &s->pending);
+	tab_fini(s, &s->names);
+	tab_fini(s, &s->silos);
+	if (s->buckets)
+		pages_unmap(s, s->buckets, bytes_to_pages(s->nbuckets * sizeof(int32_t)));
+	for (int k = 0; k < CS_OUTS; k++) {
+		if (s->outs[k]) {
+			pages_unmap(s, s->outs[k]->r, s->outs[k]->pages);
+			*s->outs[k] = (cs_out_t){ 0 };
+		}
+	}
 }
