@@ -14,9 +14,9 @@
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
+#include "stacks.h"
+
 #define PAGE 4096ul
-#define STACK_TOP0 0x00007ff000000000ul         /* thread slot 0 */
-#define STACK_STRIDE (64 * 1024ul + PAGE)
 #define PATTERN 0xa5
 #define KERNEL_ADDR 0xffffffff80100000ul
 
@@ -41,19 +41,6 @@ static bool untouched(const volatile uint8_t *p, size_t n)
 		if (p[i] != PATTERN)
 			return false;
 	return true;
-}
-
-/* The top of the calling thread's stack, or 0 if it is not where the
- * layout says (then the checks below would prove nothing). */
-static uintptr_t my_stack_top(void)
-{
-	volatile int here = 0;
-	uintptr_t top = ((uintptr_t)&here + PAGE) & ~(PAGE - 1);
-
-	for (unsigned slot = 1; slot < SL_THREADS_MAX; slot++)
-		if (top == STACK_TOP0 - slot * STACK_STRIDE)
-			return top;
-	return 0;
 }
 
 static int return_42(void *arg)
@@ -118,7 +105,7 @@ static void join_edges(uintptr_t top)
 static int edge_thread(void *arg)
 {
 	(void)arg;
-	uintptr_t top = my_stack_top();
+	uintptr_t top = thread_stack_top(1);
 
 	check(top != 0, "the thread's stack top is where the layout puts it", (long)top);
 	if (!top)
@@ -142,7 +129,7 @@ static int x_tid;
 static int thread_b(void *arg)
 {
 	(void)arg;
-	b_top = my_stack_top();
+	b_top = thread_stack_top(1);
 	return 0;
 }
 

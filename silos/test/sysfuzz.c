@@ -61,6 +61,8 @@
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
+#include "stacks.h"
+
 #define PAGE 4096ul
 #define KERNEL_ADDR 0xffffffff80100000ul
 #define KERNEL_DIRECT 0xffff800000000000ul
@@ -69,8 +71,6 @@
 #define UNMAPPED 0x0000100000000000ul           /* nothing is ever placed here by the image */
 #define IMAGE_END 0x0000000100000000ul          /* boot-info pages and the image lie below */
 #define STACKS_LOW 0x00007fe000000000ul         /* thread stacks lie above */
-#define STACK_TOP0 0x00007ff000000000ul
-#define STACK_STRIDE (64 * 1024ul + PAGE)
 
 #define SLOT_ECHO 3
 #define WINDOW_FIRST 8                          /* where the capabilities live */
@@ -504,19 +504,6 @@ static void count_result(fuzzer_t *z, long r)
 	z->results[r >= 0 ? 0 : r > -SL_ERROR_COUNT ? -r : SL_ERROR_COUNT]++;
 }
 
-/* The top of the calling thread's stack (page-aligned; this frame is in
- * its top page), or 0 if it is not where the layout puts it. */
-static uintptr_t stack_top(void)
-{
-	volatile int here = 0;
-	uintptr_t top = ((uintptr_t)&here + PAGE) & ~(PAGE - 1);
-
-	for (unsigned slot = 0; slot < SL_THREADS_MAX; slot++)
-		if (top == STACK_TOP0 - slot * STACK_STRIDE)
-			return top;
-	return 0;
-}
-
 /* The oracle for "a failed call has no effect": before each call the
  * scratch buffer and the 16 bytes below the stack top (where every
  * pointer the kernel might write through lands, if anywhere in this
@@ -549,7 +536,7 @@ static int fuzz_thread(void *arg)
 	fuzzer_t *z = arg;
 	int code;
 
-	z->top = stack_top();
+	z->top = thread_stack_top(0);
 	if (!z->top) {
 		printf("sysfuzz: thread %u: stack top not found\n", z->index);
 		return 1;
@@ -579,7 +566,7 @@ __attribute__((noreturn)) static int echo_thread(void *arg)
 {
 	fuzzer_t *z = arg;
 
-	z->top = stack_top();
+	z->top = thread_stack_top(0);
 	for (;;) {
 		sl_msg_t m = { .spec = safe_spec(z, SL_SPEC(0, 0, window_slot(z), window_slot(z))) };
 		if (sl_recv(SLOT_ECHO, &m) == 0 && (m.tag & SL_TAG_CALL))
