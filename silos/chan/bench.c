@@ -21,16 +21,20 @@ static int side_a(long n)
 	chan_recv(ba_rx, &m);                   /* b is ready */
 
 	uint64_t t0 = sl_rdtsc();
+	sl_profile_begin(3);                    /* ./sluice profile chan-oneway */
 	for (long i = 0; i < n; i++)
 		chan_send(ab_tx, &m);
 	chan_recv(ba_rx, &m);                   /* b has received them all */
+	sl_profile_end(3);
 	uint64_t one_way = (sl_rdtsc() - t0) / (uint64_t)n;
 
 	t0 = sl_rdtsc();
+	sl_profile_begin(2);                    /* ./sluice profile chan */
 	for (long i = 0; i < n; i++) {
 		chan_send(ab_tx, &m);
 		chan_recv(ba_rx, &m);
 	}
+	sl_profile_end(2);
 	uint64_t round_trip = (sl_rdtsc() - t0) / (uint64_t)n;
 	printf("chanbench: chan_send + chan_recv between two silos: %llu instructions per message\n",
 	       (unsigned long long)one_way);
