@@ -1,0 +1,77 @@
+/*
+ * What the IPC files share and nobody else may use: the object, message,
+ * endpoint, reply and silo-event functions each file provides to the
+ * others. Everything here runs with ipc_lock held (see <kernel/ipc.h>).
+ */
+#ifndef KERNEL_IPC_INTERNAL_H
+#define KERNEL_IPC_INTERNAL_H
+
+#include <kernel/ipc.h>
+#include <kernel/silo.h>
+#include <kernel/thread.h>
+#include <stddef.h>
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+/* A slot number from a register: values past 32 bits stay out of range
+ * (SL_EINVAL) rather than wrapping onto a small slot. */
+static inline uint32_t slot_arg(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static inline cspace_t *cs_of(thread_t *t)
+{
+	return &t->silo->cspace;
+}
+
+static inline thread_t *ipc_take_thread(waitq_t *q)
+{
+	wq_node_t *n = wq_take_one(&q->list);
+
+	return n ? container_of(n, thread_t, wait) : NULL;
+}
+
+/* object.c */
+kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err);
+void obj_put(void *obj, unsigned type);
+
+/* endpoint.c */
+void endpoint_init(endpoint_t *ep);
+void ipc_finish(thread_t *t, int result, bool handoff);
+void ipc_complete(thread_t *t, int result);
+void ipc_fail_all(waitq_t *q, int result);
+void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
+		 thread_t *dst, uint64_t spec, const endpoint_t *dst_ep);
+void ipc_abandon(thread_t *self);
+int ipc_block(thread_t *self, waitq_t *q);
+int ipc_decode_tag(cspace_t *cs, uint64_t tag, bool may_grant, unsigned reply);
+int ipc_decode_spec(cspace_t *cs, uint64_t spec, bool reply_slot, unsigned reply_handle);
+int64_t ep_syscall(unsigned nr, thread_t *self, trap_frame_t *f);
+
+/* reply.c */
+void reply_init(void);
+reply_t *reply_new(void);
+void reply_release(reply_t *r);
+void reply_free_spares(void);
+bool reply_attach(thread_t *caller, thread_t *receiver, uint64_t spec);
+int reply_invoke(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff);
+int reply_decode(thread_t *self, const trap_frame_t *f, cap_t **c);
+
+/* notification.c */
+int ntfn_signal(thread_t *self, const trap_frame_t *f);
+int ntfn_wait(thread_t *self, trap_frame_t *f, bool block);
+
+/* events.c */
+extern kobj_t silo_events_obj;
+int events_bind(thread_t *self, const trap_frame_t *f);
+bool events_receive(thread_t *self, endpoint_t *ep, uint64_t spec);
+
+/* fastpath.c */
+extern bool ipc_fastpath_on;
+extern uint64_t ipc_fastpaths;
+
+/* sched.c */
+void sched_wake_handoff(thread_t *t);
+
+#endif
