@@ -68,9 +68,9 @@ static uint64_t transfer_cap(cspace_t *src_cs, unsigned src_slot, thread_t *dst,
 
 /*
  * Copies a message from the registers in src into dst's registers:
- * badge, tag, the words the tag counts (the rest zeroed, so nothing of the
- * sender's leaks) and the capabilities. src_cs is the sender's cspace, or
- * NULL for a message from the kernel.
+ * badge, tag, the words the tag counts (decoding has checked the length;
+ * the receiver's other registers stay its own) and the capabilities.
+ * src_cs is the sender's cspace, or NULL for a message from the kernel.
  */
 void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
 		    thread_t *dst, uint64_t spec, const endpoint_t *dst_ep)
@@ -78,14 +78,9 @@ void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
 	trap_frame_t *f = dst->uframe;
 	uint64_t tag = src->rsi;
 	unsigned len = SL_TAG_LEN(tag), ncaps = SL_TAG_NCAPS(tag);
-	const uint64_t in[SL_MSG_WORDS] = { src->rdx, src->r10, src->r8, src->r9,
-					    src->r12, src->r13, src->r14, src->r15 };
-	uint64_t *out[SL_MSG_WORDS] = { &f->rdx, &f->r10, &f->r8, &f->r9,
-					&f->r12, &f->r13, &f->r14, &f->r15 };
 	uint64_t tag_out = SL_TAG(SL_TAG_LABEL(tag), len, ncaps), xb[SL_MSG_CAPS] = { 0, 0 };
 
-	for (unsigned i = 0; i < SL_MSG_WORDS; i++)
-		*out[i] = i < len ? in[i] : 0;
+	msg_copy(f, src, len);
 	for (unsigned i = 0; i < ncaps; i++)
 		tag_out |= transfer_cap(src_cs, SL_TAG_CAP_SLOT(tag, i), dst,
 					SL_SPEC_CAP_SLOT(spec, i), dst_ep, i, &xb[i]);
@@ -98,13 +93,8 @@ void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
 /* The caller's side of a kill: leave whatever IPC it was in. */
 void ipc_abandon(thread_t *self)
 {
-	if (self->ipc_reply) {
-		if (self->ipc_reply->hdr.refs)                  /* a reply capability names it */
-			self->ipc_reply->caller = NULL;
-		else
-			reply_release(self->ipc_reply);       /* never delivered */
-		self->ipc_reply = NULL;
-	}
+	if (self->ipc_reply && self->ipc_reply->caller == self)
+		self->ipc_reply->caller = NULL;         /* its answer now gets SL_EDEAD */
 	self->ipc_state = IPC_IDLE;
 }
 
@@ -113,6 +103,7 @@ void ipc_thread_cleanup(thread_t *t)
 	spin_lock(&ipc_lock);
 	if (t->ipc_state != IPC_IDLE && t->ipc_state != IPC_DONE)
 		ipc_abandon(t);
+	reply_thread_exit(t);
 	spin_unlock(&ipc_lock);
 }
 
@@ -132,12 +123,6 @@ int ipc_block(thread_t *self, waitq_t *q)
 	if (r < 0) {
 		ipc_abandon(self);
 		return r;
-	}
-	/* A call that failed before any receiver took it (its endpoint was
-	 * destroyed) still owns its unused reply object. */
-	if (self->ipc_reply && self->ipc_reply->hdr.refs == 0) {
-		reply_release(self->ipc_reply);
-		self->ipc_reply = NULL;
 	}
 	self->ipc_state = IPC_IDLE;
 	return self->ipc_result;
@@ -218,10 +203,10 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 {
 	if (!block && !a->ep->receivers.list.head)
 		return SL_EWOULDBLOCK;
-	if (call) {             /* the only allocation: before anything changes */
-		self->ipc_reply = reply_new();
-		if (!self->ipc_reply)
-			return SL_ENOMEM;
+	if (call) {             /* the only allocation (a first call): before anything changes */
+		int err = reply_prepare(self);
+		if (err < 0)
+			return err;
 	}
 	self->ipc_spec = f->rbx;
 	self->ipc_grant = a->grant;

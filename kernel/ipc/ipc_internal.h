@@ -32,6 +32,41 @@ static inline thread_t *ipc_take_thread(waitq_t *q)
 	return n ? container_of(n, thread_t, wait) : NULL;
 }
 
+/* Copies the first len data words of a message from src's registers to
+ * dst's. Words past len are not touched: the receiver keeps what it had in
+ * those registers, so nothing of the sender's (or the kernel's) shows. */
+static inline void msg_copy(trap_frame_t *dst, const trap_frame_t *src, unsigned len)
+{
+	switch (len) {
+	default:
+		dst->r15 = src->r15;
+		__attribute__((fallthrough));
+	case 7:
+		dst->r14 = src->r14;
+		__attribute__((fallthrough));
+	case 6:
+		dst->r13 = src->r13;
+		__attribute__((fallthrough));
+	case 5:
+		dst->r12 = src->r12;
+		__attribute__((fallthrough));
+	case 4:
+		dst->r9 = src->r9;
+		__attribute__((fallthrough));
+	case 3:
+		dst->r8 = src->r8;
+		__attribute__((fallthrough));
+	case 2:
+		dst->r10 = src->r10;
+		__attribute__((fallthrough));
+	case 1:
+		dst->rdx = src->rdx;
+		__attribute__((fallthrough));
+	case 0:
+		break;
+	}
+}
+
 /* object.c */
 kobj_t *obj_new(silo_t *owner, size_t size, unsigned type, int *err);
 void obj_put(void *obj, unsigned type);
@@ -51,8 +86,9 @@ int64_t ep_syscall(unsigned nr, thread_t *self, trap_frame_t *f);
 
 /* reply.c */
 void reply_init(void);
-reply_t *reply_new(void);
-void reply_release(reply_t *r);
+int reply_prepare(thread_t *caller);
+void reply_destroy(reply_t *r);
+void reply_thread_exit(thread_t *t);
 void reply_free_spares(void);
 bool reply_attach(thread_t *caller, thread_t *receiver, uint64_t spec);
 int reply_invoke(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff);

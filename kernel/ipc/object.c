@@ -80,15 +80,9 @@ static void obj_destroy(kobj_t *o)
 	case SL_CAP_NOTIFICATION:
 		ipc_fail_all(&((notification_t *)o)->waiters, SL_EDEAD);
 		break;
-	case SL_CAP_REPLY: {
-		reply_t *r = (reply_t *)o;
-		if (r->caller) {                /* dropped without an answer */
-			r->caller->ipc_reply = NULL;
-			ipc_complete(r->caller, SL_EDEAD);
-		}
-		reply_release(r);
+	case SL_CAP_REPLY:
+		reply_destroy((reply_t *)o);
 		return;
-	}
 	default:
 		return;                         /* the silo-events object is static */
 	}

@@ -1,8 +1,14 @@
 /*
- * Reply objects: one per outstanding call, named by the reply capability
- * the receiver of the call holds. Answering (reply, or the reply half of
+ * Reply objects. Each thread that calls has one (seL4's per-thread reply
+ * slot): made on its first call, reused by every later call, freed when
+ * the thread exits and no capability names it any more. A call puts a
+ * reply capability naming the caller's object in the receiver's cspace,
+ * outside the derivation list (it can never be copied), so a call costs
+ * no allocation and no list work. Answering (reply, or the reply half of
  * reply_recv) uses the capability up; dropping it unanswered fails the
- * call with SL_EDEAD.
+ * call with SL_EDEAD. A server may keep the capability, move it to any
+ * slot and answer later: the object stays the caller's, and the caller
+ * cannot call again before it is answered.
  */
 #include <abi/errors.h>
 #include <abi/ipc.h>
@@ -11,51 +17,75 @@
 #include <kernel/heap.h>
 
 static slab_cache_t reply_cache;
-static reply_t *reply_spares[16];       /* freed reply objects kept for reuse */
-static unsigned reply_spare_count;
 
-/* A call needs a reply object every time; keeping a few freed ones spares
- * the slab allocator a round trip per call. */
 void reply_init(void)
 {
 	heap_cache_init(&reply_cache, "reply", sizeof(reply_t));
 }
 
+/* Nothing is cached any more; kept so shutdown reads the same. */
 void reply_free_spares(void)
 {
-	while (reply_spare_count)
-		slab_free(&reply_cache, reply_spares[--reply_spare_count]);
 }
 
-reply_t *reply_new(void)
+/* The caller's reply object, made on its first call. A capability still
+ * naming the old one (never the case: a thread calls again only once
+ * answered) would leave it to that capability. SL_ENOMEM, before any
+ * change, if there is no memory. */
+int reply_prepare(thread_t *caller)
 {
-	reply_t *r = reply_spare_count ? reply_spares[--reply_spare_count] : slab_alloc(&reply_cache);
+	reply_t *r = caller->ipc_reply;
 
+	if (r && r->hdr.refs == 0)
+		return SL_OK;
 	if (r)
-		*r = (reply_t){ .hdr = { .type = SL_CAP_REPLY } };
-	return r;
+		r->owner = NULL;
+	r = slab_alloc(&reply_cache);
+	if (!r)
+		return SL_ENOMEM;
+	*r = (reply_t){ .hdr = { .type = SL_CAP_REPLY }, .owner = caller };
+	caller->ipc_reply = r;
+	return SL_OK;
 }
 
-void reply_release(reply_t *r)
+/* The last capability to r went (see obj_destroy). */
+void reply_destroy(reply_t *r)
 {
-	if (reply_spare_count < sizeof reply_spares / sizeof reply_spares[0])
-		reply_spares[reply_spare_count++] = r;
-	else
+	if (r->caller) {                /* dropped without an answer */
+		thread_t *caller = r->caller;
+
+		r->caller = NULL;
+		ipc_complete(caller, SL_EDEAD);
+	}
+	if (!r->owner)
+		slab_free(&reply_cache, r);
+}
+
+/* The thread is leaving for good: its object goes with it, or with the
+ * capability that still names it. */
+void reply_thread_exit(thread_t *t)
+{
+	reply_t *r = t->ipc_reply;
+
+	if (!r)
+		return;
+	t->ipc_reply = NULL;
+	if (r->caller == t)
+		r->caller = NULL;
+	r->owner = NULL;
+	if (r->hdr.refs == 0)
 		slab_free(&reply_cache, r);
 }
 
 /* Gives the receiver a reply capability for caller's call. Returns false
- * (and fails the call with SL_EDEAD) if the receiver has no room for it. */
+ * (and the call fails with SL_EDEAD) if the receiver has no room for it. */
 bool reply_attach(thread_t *caller, thread_t *receiver, uint64_t spec)
 {
 	reply_t *r = caller->ipc_reply;
 	unsigned rights = SL_RIGHT_SEND | (caller->ipc_grant ? SL_RIGHT_GRANT : 0);
 
-	if (cap_insert_root(cs_of(receiver), SL_SPEC_REPLY_SLOT(spec), r, SL_CAP_REPLY, rights, 0) < 0) {
-		caller->ipc_reply = NULL;
-		reply_release(r);
+	if (cap_insert_leaf(cs_of(receiver), SL_SPEC_REPLY_SLOT(spec), r, SL_CAP_REPLY, rights) < 0)
 		return false;
-	}
 	r->caller = caller;
 	receiver->uframe->rsi |= SL_TAG_CALL;
 	caller->ipc_state = IPC_WAIT_REPLY;
@@ -65,14 +95,10 @@ bool reply_attach(thread_t *caller, thread_t *receiver, uint64_t spec)
 void ipc_detach_reply(thread_t *t)
 {
 	spin_lock(&ipc_lock);
-	if (t->ipc_reply && t->ipc_reply->caller == t) {
+	if (t->ipc_reply && t->ipc_reply->caller == t)
 		t->ipc_reply->caller = NULL;    /* a reply from now on gets SL_EDEAD */
-		t->ipc_reply = NULL;            /* and the object is the capability's alone */
-	}
 	spin_unlock(&ipc_lock);
 }
-
-/* ------------------------------------------------------------------ reply */
 
 /* Answers the call behind reply capability c; the capability is used up
  * either way. handoff: switch straight to the caller when we block next. */
@@ -88,7 +114,6 @@ int reply_invoke(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff)
 	ipc_deliver(f, cs_of(self), 0, caller, caller->ipc_spec, NULL);
 	caller->uframe->rax = SL_OK;
 	r->caller = NULL;
-	caller->ipc_reply = NULL;
 	cap_delete_entry(cs_of(self), c);
 	ipc_finish(caller, SL_OK, handoff);
 	return SL_OK;
@@ -103,4 +128,3 @@ int reply_decode(thread_t *self, const trap_frame_t *f, cap_t **c)
 		return err;
 	return ipc_decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT, slot_arg(f->rdi));
 }
-

@@ -41,9 +41,13 @@ typedef struct notification {
 	waitq_t waiters;
 } notification_t;
 
+/* A thread's reply object: made on its first call and used by every call
+ * it makes (a thread has one call outstanding at most). The capability a
+ * call puts in the receiver's cspace names it; refs counts those (0 or 1). */
 typedef struct reply {
 	kobj_t hdr;
-	struct thread *caller;          /* NULL once answered or the caller died */
+	struct thread *caller;          /* waiting for the answer; NULL otherwise */
+	struct thread *owner;           /* the thread it serves; NULL once that exits */
 } reply_t;
 
 /* A thread's IPC state. */
@@ -90,6 +94,11 @@ void ipc_post_silo_event(const uint64_t words[5]);
 /* At shutdown: drops the kernel's hold on the events endpoint and frees
  * the spare reply objects, so every frame can be counted back. */
 void ipc_release_all(void);
+
+/* The fast path of call and reply_recv (f->rax): true if it carried the
+ * call out (f holds the result), false if the generic path must, in
+ * which case nothing has changed. Takes ipc_lock; may block. */
+bool ipc_fastpath(struct thread *self, trap_frame_t *f);
 
 uint64_t ipc_fastpath_count(void);
 void ipc_set_fastpath(bool on);

@@ -128,6 +128,10 @@ void sched_block(spinlock_t *held, uint64_t deadline);
 /* Makes a blocked thread ready. Interrupts must be off. */
 void sched_wake(thread_t *t);
 
+/* The IPC fast path: block the current thread and run `next` (blocked,
+ * allowed to run now) directly; `held` passes as in sched_block. */
+void sched_block_switch(spinlock_t *held, thread_t *next);
+
 /* Timer interrupt: expire timeouts, charge the running thread. */
 void sched_tick(void);
 
