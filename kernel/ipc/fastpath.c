@@ -15,7 +15,7 @@
  * partner's state, copies only the words the tag counts, puts (or takes)
  * the caller's per-thread reply object in the receiver's slot without
  * touching the derivation list, and switches directly to the partner.
- * Anything else returns false before changing anything, and the generic
+ * Anything else returns before changing anything, and the generic
  * path handles the call with the same semantics (errors included).
  *
  * ipc.slowpath on the kernel command line turns it off (and the generic
@@ -69,45 +69,77 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
 }
 
 /*
- * Blocks self on q and runs `to` at once. Entered and left with ipc_lock
- * held. Returns the result of the wait as ipc_block would: the partner's
- * result, or (woken any other way, e.g. killed) whatever the generic wait
- * then decides.
+ * Blocks self on q, in the state the caller set, with nothing on its
+ * kernel stack but its user frame, and runs `to` at once. Entered with
+ * ipc_lock held, which passes to `to` as in sched_block. If `to` blocked
+ * in the fast path too, it goes straight back to user mode with the result
+ * the caller already wrote into its frame; otherwise it wakes where it
+ * blocked and finds IPC_DONE. self, when something switches back to it,
+ * finishes its call in ipc_fastpath_resume().
  */
-static int fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
+static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
 {
+	bool to_user = to->ipc_fast_blocked;
+
 	self->timed_out = false;
 	self->wait.blocked = true;
 	wq_insert(&q->list, &self->wait);
+	self->ipc_fast_blocked = true;
+	if (to_user) {
+		to->ipc_fast_blocked = false;
+		to->ipc_state = IPC_IDLE;       /* its call is over: rax holds SL_OK */
+	}
 	ipc_fastpaths++;
-	sched_block_switch(&ipc_lock, to);
-	if (self->ipc_state != IPC_DONE)
-		return ipc_block(self, q);
-	self->ipc_state = IPC_IDLE;     /* the partner took us off q */
-	return self->ipc_result;
+	ipc_lock.held = 0;
+	sched_fast_switch(to, to_user);
 }
 
-static bool fastpath_call(thread_t *self, trap_frame_t *f)
+/* A thread that blocked in fp_block_switch runs again, resumed by a
+ * switch (woken by the generic path, killed, or its endpoint gone): it
+ * finishes its system call as ipc_block would and returns to user mode
+ * through syscall_exit. Interrupts are off. */
+void ipc_fastpath_resume(trap_frame_t *f)
+{
+	thread_t *self = thread_current();
+	int r;
+
+	sched_resumed();
+	spin_lock(&ipc_lock);
+	self->ipc_fast_blocked = false;
+	if (self->ipc_state == IPC_DONE) {
+		self->ipc_state = IPC_IDLE;
+		r = self->ipc_result;
+	} else {
+		r = ipc_block(self, self->ipc_state == IPC_WAIT_REPLY ? &self->ipc_wq
+								      : &self->ipc_ep->receivers);
+	}
+	f->rax = (uint64_t)(int64_t)r;
+	spin_unlock(&ipc_lock);
+	silo_return_to_user();
+}
+
+static void fastpath_call(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *c = fp_slot(cs, f->rdi);
 	uint64_t spec = f->rbx;
 
 	if (!fp_tag_ok(f->rsi) || !c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_SEND))
-		return false;
+		return;
 	endpoint_t *ep = c->obj;
 	wq_node_t *n = ep->receivers.list.head;
 	if (ep->hdr.dead || !n || !n->blocked)
-		return false;
+		return;
 	thread_t *dst = container_of(n, thread_t, wait);
 	reply_t *r = self->ipc_reply;
 	cap_t *rc = fp_slot(cs_of(dst), SL_SPEC_REPLY_SLOT(dst->ipc_spec));
 	if (dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
 	    !rc || rc->obj || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
 	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
-		return false;
+		return;
 
-	wq_take_one(&ep->receivers.list);       /* n, which is blocked */
+	wq_remove(&ep->receivers.list, n);      /* what wq_take_one does to a blocked head */
+	n->blocked = false;
 	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
 	self->ipc_grant = (c->rights & SL_RIGHT_GRANT) != 0;
 	/* An empty slot is all zeros: a leaf needs only these three. */
@@ -118,11 +150,10 @@ static bool fastpath_call(thread_t *self, trap_frame_t *f)
 	r->caller = self;
 	self->ipc_spec = spec;
 	self->ipc_state = IPC_WAIT_REPLY;
-	f->rax = (uint64_t)(int64_t)fp_block_switch(self, &self->ipc_wq, dst);
-	return true;
+	fp_block_switch(self, &self->ipc_wq, dst);
 }
 
-static bool fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
 	uint64_t spec = f->rbx;
@@ -130,7 +161,7 @@ static bool fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 
 	if (!fp_tag_ok(f->rsi) || !c || !rc || c->type != SL_CAP_ENDPOINT ||
 	    !(c->rights & SL_RIGHT_RECV) || rc->type != SL_CAP_REPLY || !(rc->rights & SL_RIGHT_SEND))
-		return false;
+		return;
 	endpoint_t *ep = c->obj;
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
@@ -139,7 +170,7 @@ static bool fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 	    caller->prio > self->prio || caller->state != THREAD_BLOCKED ||
 	    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
 	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
-		return false;
+		return;
 
 	fp_deliver(caller, f, 0, 0);
 	if (caller->wait.queue)
@@ -153,20 +184,19 @@ static bool fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
 	self->ipc_ep = ep;
-	f->rax = (uint64_t)(int64_t)fp_block_switch(self, &ep->receivers, caller);
-	return true;
+	fp_block_switch(self, &ep->receivers, caller);
 }
 
-bool ipc_fastpath(thread_t *self, trap_frame_t *f)
+void ipc_fastpath(thread_t *self, trap_frame_t *f)
 {
-	bool done;
-
 	if (!ipc_fastpath_on || !self->silo)
-		return false;
+		return;
 	spin_lock(&ipc_lock);
-	done = f->rax == SL_SYS_CALL ? fastpath_call(self, f) : fastpath_reply_recv(self, f);
+	if (f->rax == SL_SYS_CALL)
+		fastpath_call(self, f);         /* returns only if it cannot go on */
+	else
+		fastpath_reply_recv(self, f);
 	spin_unlock(&ipc_lock);
-	return done;
 }
 
 uint64_t ipc_fastpath_count(void)

@@ -104,6 +104,7 @@ int events_bind(thread_t *self, const trap_frame_t *f);
 bool events_receive(thread_t *self, endpoint_t *ep, uint64_t spec);
 
 /* fastpath.c */
+void ipc_fastpath_resume(trap_frame_t *f);
 extern bool ipc_fastpath_on;
 extern uint64_t ipc_fastpaths;
 

@@ -190,30 +190,30 @@ void sched_wake_handoff(thread_t *t)
 }
 
 /*
- * The IPC fast path's switch: the current thread blocks (with no timeout)
- * and `next`, a blocked thread that may run at once (the caller checked
- * its priority), runs straight away without passing the run queues. It
- * keeps the rest of its quantum. Entered with `held` held (so interrupts
- * are off); the lock passes as in sched_block, and is held again when
- * this thread runs next.
+ * The IPC fast path's switch: the current thread blocks (no timeout) with
+ * nothing on its kernel stack but its user frame, and `next`, a blocked
+ * thread that may run at once (the caller checked its priority), runs
+ * straight away without passing the run queues, keeping the rest of its
+ * quantum: into user mode at once if it blocked in the fast path too
+ * (next_in_user), else where it blocked. Interrupts off; the caller has
+ * let go of its lock as sched_block does. Never returns.
  */
-void sched_block_switch(spinlock_t *held, thread_t *next)
+void sched_fast_switch(thread_t *next, bool next_in_user)
 {
-	irq_state_t saved = held->saved;
 	thread_t *prev = current;
 
-	held->held = 0;
 	prev->state = THREAD_BLOCKED;
 	next->state = THREAD_RUNNING;
 	switches++;
 	current = next;
 	switched_from = prev;
-	arch_switch_to(prev, next);
+	arch_fast_switch(prev, next, next_in_user);
+}
+
+/* A thread that blocked in the fast path runs again after a switch. */
+void sched_resumed(void)
+{
 	finish_switch();
-	if (held->held)
-		panic("sched_block_switch: %s taken while its owner slept", held->name);
-	held->held = 1;
-	held->saved = saved;
 }
 
 void sched_block(spinlock_t *held, uint64_t deadline)

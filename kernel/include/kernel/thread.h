@@ -74,6 +74,8 @@ typedef struct thread {
 	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
 	struct reply *ipc_reply;        /* a caller's reply object */
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
+	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on
+					 * its kernel stack but its user frame */
 } thread_t;
 
 /* Turns the boot flow into thread 0 and makes the idle thread. */
@@ -129,8 +131,12 @@ void sched_block(spinlock_t *held, uint64_t deadline);
 void sched_wake(thread_t *t);
 
 /* The IPC fast path: block the current thread and run `next` (blocked,
- * allowed to run now) directly; `held` passes as in sched_block. */
-void sched_block_switch(spinlock_t *held, thread_t *next);
+ * allowed to run now) directly; see sched.c. Never returns. */
+__attribute__((noreturn)) void sched_fast_switch(thread_t *next, bool next_in_user);
+
+/* First thing a thread that blocked in the fast path does when a switch
+ * resumes it (the scheduler's end of the switch). */
+void sched_resumed(void);
 
 /* Timer interrupt: expire timeouts, charge the running thread. */
 void sched_tick(void);
