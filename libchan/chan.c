@@ -2,6 +2,11 @@
  * libchan: every call is one IPC call to chanserv, on the handle's own
  * capability (or the boot capability for create and lookup). Handles that
  * come back arrive as capabilities in slots this library picks.
+ *
+ * chan_send and chan_recv, the hot pair, load the message straight from
+ * the caller's chan_msg_t into the registers and store the answer straight
+ * back (chan_call), with no sl_msg_t in between; a receive names one
+ * landing slot for a handle that may ride along, kept between calls.
  */
 #include <chan.h>
 #include <sys/ipc.h>
@@ -89,6 +94,62 @@ out_of_slots:
 	return CHAN_ENOSPC;
 }
 
+/* The landing slot for a handle arriving with a receive, kept between
+ * receives (0: none kept). Taken and given back atomically, so threads
+ * receiving at once each get their own. */
+static chan_t landing;
+
+static chan_t landing_take(void)
+{
+	chan_t s = __atomic_exchange_n(&landing, 0, __ATOMIC_ACQ_REL);
+
+	return s ? s : slot_alloc();
+}
+
+static void landing_give_back(chan_t s)
+{
+	chan_t none = 0;
+
+	if (!__atomic_compare_exchange_n(&landing, &none, s, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		slot_free(s);
+}
+
+/*
+ * One call on cap: tag in, words from in (a chan_msg_t's 8 words), spec
+ * in. On return *tag is the answer's tag, and the answer's words are
+ * stored into out only if the call worked and its label is CHAN_OK (so a
+ * failed receive leaves the caller's message alone). The same register
+ * moves as sl_ipc, minus the sl_msg_t.
+ */
+static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
+{
+	uint64_t in[SL_MSG_WORDS];
+
+	__builtin_memcpy(in, msg_in, sizeof in);        /* folds into the register loads */
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = spec;
+	long rax = SL_SYS_CALL;
+
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 :
+			 : "rcx", "r11", "rbp", "memory");
+	*tag = rsi;
+	if (msg_out && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {
+		uint64_t out[SL_MSG_WORDS] = { rdx, r10, r8, r9, r12, r13, r14, r15 };
+
+		__builtin_memcpy(msg_out, out, sizeof out);
+	}
+	return rax;
+}
+
 static void msg_to_words(const chan_msg_t *msg, sl_msg_t *m)
 {
 	memcpy(m->w, msg, sizeof *msg);
@@ -152,14 +213,25 @@ static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 	return r;
 }
 
+/* send and try_send without a handle: one call, the words straight from msg. */
+static int send_plain(chan_t h, unsigned op, const chan_msg_t *msg)
+{
+	uint64_t tag = SL_TAG(op, SL_MSG_WORDS, 0);
+
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	long r = chan_call(h, &tag, msg, 0, NULL);
+	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+}
+
 int chan_send(chan_t h, const chan_msg_t *msg)
 {
-	return send_op(h, CS_OP_SEND, msg, 0);
+	return send_plain(h, CS_OP_SEND, msg);
 }
 
 int chan_try_send(chan_t h, const chan_msg_t *msg)
 {
-	return send_op(h, CS_OP_TRY_SEND, msg, 0);
+	return send_plain(h, CS_OP_TRY_SEND, msg);
 }
 
 int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
@@ -171,23 +243,30 @@ int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
 	return send_op(tx, CS_OP_SEND, msg, h);
 }
 
+/*
+ * recv and try_recv: one call, the words straight into msg (only on
+ * success). A handle that rides along lands in the kept landing slot and
+ * goes to *handle, or is closed if the caller did not ask for one.
+ */
 static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 {
-	sl_msg_t m = { 0 };
-	chan_t got[2];
+	static const uint64_t none[SL_MSG_WORDS];
+	uint64_t tag = SL_TAG(op, 0, 0);
+	chan_t in;
 
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
-	int r = request(h, op, &m, 0, got);
-	if (got[1])
-		slot_release(got[1]);
-	if (r == CHAN_OK)
-		memcpy(msg, m.w, sizeof *msg);
+	if (!(in = landing_take()))
+		return CHAN_ENOSPC;
+	long r = chan_call(h, &tag, none, SL_SPEC(0, 0, in, 0), msg);
+	bool got = r == 0 && (tag & SL_TAG_MOVED(0));
+	if (!got)
+		landing_give_back(in);
 	if (handle)
-		*handle = got[0];
-	else if (got[0])
-		chan_close(got[0]);             /* nobody asked for it: close, not leak */
-	return r;
+		*handle = got ? in : 0;
+	else if (got)
+		chan_close(in);                 /* nobody asked for it: close, not leak */
+	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
 }
 
 int chan_recv(chan_t h, chan_msg_t *msg)

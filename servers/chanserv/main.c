@@ -1,10 +1,15 @@
 /*
  * chanserv: the IPC loop around core/. It receives every request on the
- * server endpoint, parks the caller's reply capability in a slot of its
- * own (the request's token), lets the core decide, and carries out the
- * replies: minting handle capabilities, answering parked callers, dropping
- * the replies of silos that died. It answers with reply/reply_recv only,
- * which never block, so no client can stall it.
+ * server endpoint with the caller's reply capability landing straight in
+ * a free parking slot (the request's token), lets the core decide, and
+ * carries out the replies: minting handle capabilities, answering parked
+ * callers, dropping the replies of silos that died. It answers with
+ * reply/reply_recv only, which never block, so no client can stall it.
+ *
+ * A message's words go from the registers straight into the request (and
+ * out of the core's reply straight into the registers), so the core's is
+ * the only copy a message makes inside chanserv. A request answered at
+ * once costs one reply_recv, which also receives the next request.
  */
 #include "arena.h"
 #include "core/chanserv_core.h"
@@ -12,7 +17,6 @@
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
-#define SLOT_REPLY_IN 8                 /* a new call's reply capability */
 #define SLOT_MINT0 9                    /* handle capabilities on their way out */
 #define SLOT_MINT1 10
 #define SLOT_PARK_FIRST 64              /* parked replies: the tokens */
@@ -41,17 +45,62 @@ static void unpark(uint32_t slot)
 	parked[slot / 64] &= ~(1ull << (slot % 64));
 }
 
-/* Builds the reply message for r, minting its handle capabilities. */
-static void build_reply(const cs_reply_t *r, sl_msg_t *m)
+/* The registers of one IPC system call but the data words, which
+ * cs_ipc takes from and puts wherever the caller keeps them. */
+typedef struct cs_regs {
+	uint64_t tag;                   /* RSI */
+	uint64_t badge;                 /* RDI out */
+	uint64_t spec;                  /* RBX: spec in, unwrapped badge 0 out */
+} cs_regs_t;
+
+/*
+ * System call nr on cap with the words loaded from in (zeros if NULL) and,
+ * if out is not NULL, the words that come back stored there; RBP comes
+ * back clobbered (unwrapped badge 1, never used here).
+ */
+static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
+{
+	register uint64_t r10 __asm__("r10") = in ? in[1] : 0;
+	register uint64_t r8 __asm__("r8") = in ? in[2] : 0;
+	register uint64_t r9 __asm__("r9") = in ? in[3] : 0;
+	register uint64_t r12 __asm__("r12") = in ? in[4] : 0;
+	register uint64_t r13 __asm__("r13") = in ? in[5] : 0;
+	register uint64_t r14 __asm__("r14") = in ? in[6] : 0;
+	register uint64_t r15 __asm__("r15") = in ? in[7] : 0;
+	uint64_t rdx = in ? in[0] : 0, rdi = cap, rsi = m->tag, rbx = m->spec;
+	long rax = nr;
+
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 :
+			 : "rcx", "r11", "rbp", "memory");
+	m->tag = rsi;
+	m->badge = rdi;
+	m->spec = rbx;
+	if (out) {
+		out[0] = rdx;
+		out[1] = r10;
+		out[2] = r8;
+		out[3] = r9;
+		out[4] = r12;
+		out[5] = r13;
+		out[6] = r14;
+		out[7] = r15;
+	}
+	return rax;
+}
+
+/* The tag of the reply r, minting its handle capabilities (the words go
+ * straight from r->words). */
+static uint64_t reply_tag(const cs_reply_t *r)
 {
 	uint32_t slots[2] = { SLOT_MINT0, SLOT_MINT1 }, ncaps = 0;
 
-	*m = (sl_msg_t){ .tag = SL_TAG((uint32_t)r->status, 8, 0) };
-	memcpy(m->w, r->words.w, sizeof m->w);
 	for (uint32_t i = 0; i < r->nhandles; i++)
 		if (sl_cap_mint(SL_SLOT_SERVER, slots[i], SL_RIGHT_SEND | SL_RIGHT_GRANT, r->handles[i]) == 0)
 			ncaps++;
-	m->tag = SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
 }
 
 /* Minted capabilities that did not go out (the client named no slot). */
@@ -94,13 +143,11 @@ static void give_back_undelivered(void)
 
 static void send_reply(const cs_reply_t *r)
 {
-	sl_msg_t m;
-
 	if (r->drop) {
 		sl_cap_delete(r->token);
 	} else {
-		build_reply(r, &m);
-		long err = sl_reply(r->token, &m);
+		cs_regs_t m = { .tag = reply_tag(r) };
+		long err = cs_ipc(SL_SYS_REPLY, r->token, &m, r->words.w, NULL);
 		if (r->nhandles)
 			clear_mint_slots();
 		if (err == SL_EDEAD && r->has_msg)
@@ -176,13 +223,22 @@ static void configure_silos(void)
 	}
 }
 
-/* Decodes one call into a request; false if it is malformed (answered). */
-static bool decode(const sl_msg_t *m, uint32_t token, cs_request_t *q)
+/* Decodes one call, whose words cs_ipc already put in q->words, into a
+ * request; false if it is malformed (answered). */
+static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
 	unsigned ncaps = SL_TAG_NCAPS(m->tag);
 
-	*q = (cs_request_t){ .op = SL_TAG_LABEL(m->tag), .badge = m->badge, .token = token };
-	memcpy(q->words.w, m->w, sizeof q->words.w);
+	/* Registers past the length still hold chanserv's own values (the
+	 * last reply's words): never let them pass for the caller's. */
+	for (unsigned i = SL_TAG_LEN(m->tag); i < SL_MSG_WORDS; i++)
+		q->words.w[i] = 0;
+	q->op = SL_TAG_LABEL(m->tag);
+	q->badge = m->badge;
+	q->token = token;
+	q->silo = 0;
+	q->carries = false;
+	q->carried_badge = 0;
 	if (!(m->badge & CHAN_BADGE_HANDLE))
 		q->silo = (uint16_t)m->badge;
 	/* Only a chanserv handle may ride along, and it arrives unwrapped. */
@@ -193,52 +249,59 @@ static bool decode(const sl_msg_t *m, uint32_t token, cs_request_t *q)
 	return true;
 }
 
+/* Handles one request that arrived with its reply capability in token:
+ * returns the reply to send with the next receive (token's own), if the
+ * core answers it at once; the others go out now. */
+static const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	if (decode(m, token, q)) {
+		cs_request(&state, q, &out);
+	} else {
+		out.n = 1;
+		out.r[0] = (cs_reply_t){ .token = token, .status = CHAN_EINVAL };
+	}
+	return send_replies(token);
+}
+
 int main(void)
 {
-	sl_msg_t m = { .spec = SL_SPEC(0, SLOT_REPLY_IN, 0, 0) };
-	cs_request_t q;
+	static cs_request_t q;
+	uint32_t token = park_slot();   /* where the next call's reply capability lands */
+	cs_regs_t m = { .spec = SL_SPEC(0, token, 0, 0) };
 	long r;
 
 	cs_init(&state, &ring_alloc);
 	configure_silos();
 	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
 	printf("chanserv: serving %u silos (events: %ld)\n", sl_silo_table()->count - 1, r);
-	r = sl_recv(SL_SLOT_SERVER, &m);
+	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, NULL, q.words.w);
 	for (;;) {
 		const cs_reply_t *mine = NULL;
-		uint32_t token = 0;
 
 		give_back_undelivered();
-
 		if (r == 0 && m.badge == SL_BADGE_KERNEL) {
-			cs_silo_exit(&state, (uint16_t)m.w[0], &out);
+			cs_silo_exit(&state, (uint16_t)q.words.w[0], &out);
 			send_replies(0);
-		} else if (r == 0 && (m.tag & SL_TAG_CALL) && (token = park_slot()) &&
-			   (sl_cap_move(SLOT_REPLY_IN, token) == 0 || (unpark(token), false))) {
-			if (decode(&m, token, &q)) {
-				cs_request(&state, &q, &out);
-			} else {
-				out.n = 1;
-				out.r[0] = (cs_reply_t){ .token = token, .status = CHAN_EINVAL };
-			}
-			mine = send_replies(token);
-		} else {
-			sl_cap_delete(SLOT_REPLY_IN);   /* a send, or no room: nobody to answer */
-		}
+		} else if (r == 0 && (m.tag & SL_TAG_CALL)) {
+			mine = handle_call(&m, token, &q);
+			if (!mine)              /* parked (or answered): a new landing slot */
+				token = 0;
+		}                               /* else a send, or none to answer */
+		if (!token)                     /* none was free: calls fail at once meanwhile */
+			token = park_slot();
 		if (mine) {
 			bool minted = mine->nhandles > 0;
 
-			build_reply(mine, &m);
-			unpark(token);
-			m.spec = SL_SPEC(token, SLOT_REPLY_IN, 0, 0);
-			r = sl_reply_recv(SL_SLOT_SERVER, &m);
+			/* The answer uses token up; the next call lands there again. */
+			m = (cs_regs_t){ .tag = reply_tag(mine), .spec = SL_SPEC(token, token, 0, 0) };
+			r = cs_ipc(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, mine->words.w, q.words.w);
 			if (minted)
 				clear_mint_slots();
 			if ((m.tag & SL_TAG_REPLY_DEAD) && mine->has_msg)
 				note_undelivered(mine);         /* `out` is untouched until the next request */
 		} else {
-			m.spec = SL_SPEC(0, SLOT_REPLY_IN, 0, 0);
-			r = sl_recv(SL_SLOT_SERVER, &m);
+			m = (cs_regs_t){ .spec = SL_SPEC(0, token, 0, 0) };
+			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, NULL, q.words.w);
 		}
 	}
 }
