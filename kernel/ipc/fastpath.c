@@ -1,7 +1,9 @@
 /*
  * The IPC fast path, in the manner of seL4's fastpath.c: call and
- * reply_recv in the common case of a client/server round trip, entered
- * straight from the system-call dispatch before the generic decoding.
+ * reply_recv in the common case of a client/server round trip (and the
+ * simple cases of recv and reply, which a server that parks calls uses),
+ * entered straight from the system-call dispatch before the generic
+ * decoding.
  *
  * It is taken only when
  *  - the message fits in registers (length <= 8) and carries no
@@ -10,6 +12,8 @@
  *    least the caller's), and has an empty reply slot ready;
  *  - reply_recv: the reply capability names a caller that waits, may run
  *    at once, and nothing is queued on the endpoint to receive;
+ *  - recv: nothing is queued on the endpoint (the thread blocks and the
+ *    scheduler picks who runs); reply: the caller waits (it is woken);
  *  - every slot the spec names is one the generic decoding would accept.
  * It then checks one capability lookup per object, the tag and the
  * partner's state, copies only the words the tag counts, puts (or takes)
@@ -79,18 +83,20 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
  */
 static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
 {
-	bool to_user = to->ipc_fast_blocked;
+	bool to_user = to && to->ipc_fast_blocked;
 
 	self->timed_out = false;
 	self->wait.blocked = true;
 	wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
+	ipc_lock.held = 0;
+	if (!to)
+		sched_fast_block();
 	if (to_user) {
 		to->ipc_fast_blocked = false;
 		to->ipc_state = IPC_IDLE;       /* its call is over: rax holds SL_OK */
 	}
 	ipc_fastpaths++;
-	ipc_lock.held = 0;
 	sched_fast_switch(to, to_user);
 }
 
@@ -153,24 +159,25 @@ static void fastpath_call(thread_t *self, trap_frame_t *f)
 	fp_block_switch(self, &self->ipc_wq, dst);
 }
 
-static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+/* The reply capability named by slot, answering a caller that waits and
+ * carrying no capabilities; or NULL. */
+static inline cap_t *fp_reply_cap(cspace_t *cs, uint64_t slot, uint64_t tag)
 {
-	cspace_t *cs = cs_of(self);
-	uint64_t spec = f->rbx;
-	cap_t *c = fp_slot(cs, f->rdi), *rc = fp_slot(cs, SL_SPEC_REPLY(spec));
+	cap_t *rc = fp_slot(cs, slot);
+	thread_t *caller;
 
-	if (!fp_tag_ok(f->rsi) || !c || !rc || c->type != SL_CAP_ENDPOINT ||
-	    !(c->rights & SL_RIGHT_RECV) || rc->type != SL_CAP_REPLY || !(rc->rights & SL_RIGHT_SEND))
-		return;
-	endpoint_t *ep = c->obj;
+	if (!fp_tag_ok(tag) || !rc || rc->type != SL_CAP_REPLY || !(rc->rights & SL_RIGHT_SEND))
+		return NULL;
+	caller = ((reply_t *)rc->obj)->caller;
+	return caller && caller->state == THREAD_BLOCKED ? rc : NULL;
+}
+
+/* Answers the caller behind rc (checked by fp_reply_cap) and uses the
+ * capability up; returns the caller, taken off its queue, not yet run. */
+static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
+{
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
-	unsigned slot = SL_SPEC_REPLY_SLOT(spec);
-	if (ep->hdr.dead || ep->events_count || ep->senders.list.head || !caller ||
-	    caller->prio > self->prio || caller->state != THREAD_BLOCKED ||
-	    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
-	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
-		return;
 
 	fp_deliver(caller, f, 0, 0);
 	if (caller->wait.queue)
@@ -181,22 +188,87 @@ static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 	rc->obj = NULL;                 /* a leaf: the rest is zero already */
 	rc->type = SL_CAP_NULL;
 	rc->rights = 0;
+	return caller;
+}
+
+/* reply: answer and go on running; the caller is woken. */
+static bool fastpath_reply(thread_t *self, trap_frame_t *f)
+{
+	cap_t *rc = fp_reply_cap(cs_of(self), f->rdi, f->rsi);
+
+	if (!rc)
+		return false;
+	sched_wake(fp_answer(rc, f));
+	f->rax = SL_OK;
+	return true;
+}
+
+/* recv with nothing queued: block; the scheduler picks who runs. */
+static void fastpath_recv(thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *c = fp_slot(cs, f->rdi);
+	uint64_t spec = f->rbx;
+
+	if (!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV))
+		return;
+	endpoint_t *ep = c->obj;
+	if (ep->hdr.dead || ep->events_count || ep->senders.list.head ||
+	    !fp_slot_free(cs, SL_SPEC_REPLY_SLOT(spec)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
+	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
+		return;
+	self->ipc_state = IPC_RECEIVING;
+	self->ipc_spec = spec;
+	self->ipc_ep = ep;
+	fp_block_switch(self, &ep->receivers, NULL);
+}
+
+static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	uint64_t spec = f->rbx;
+	cap_t *c = fp_slot(cs, f->rdi), *rc = fp_reply_cap(cs, SL_SPEC_REPLY(spec), f->rsi);
+
+	if (!c || !rc || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV))
+		return;
+	endpoint_t *ep = c->obj;
+	unsigned slot = SL_SPEC_REPLY_SLOT(spec);
+	if (ep->hdr.dead || ep->events_count || ep->senders.list.head ||
+	    ((reply_t *)rc->obj)->caller->prio > self->prio ||
+	    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
+	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
+		return;
+
+	thread_t *caller = fp_answer(rc, f);
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
 	self->ipc_ep = ep;
 	fp_block_switch(self, &ep->receivers, caller);
 }
 
-void ipc_fastpath(thread_t *self, trap_frame_t *f)
+bool ipc_fastpath(thread_t *self, trap_frame_t *f)
 {
+	bool done = false;
+
 	if (!ipc_fastpath_on || !self->silo)
-		return;
+		return false;
 	spin_lock(&ipc_lock);
-	if (f->rax == SL_SYS_CALL)
-		fastpath_call(self, f);         /* returns only if it cannot go on */
-	else
+	switch (f->rax) {               /* those that block return only if they cannot go on */
+	case SL_SYS_CALL:
+		fastpath_call(self, f);
+		break;
+	case SL_SYS_REPLY_RECV:
 		fastpath_reply_recv(self, f);
+		break;
+	case SL_SYS_RECV:
+		fastpath_recv(self, f);
+		break;
+	case SL_SYS_REPLY:
+		done = fastpath_reply(self, f);
+		break;
+	}
 	spin_unlock(&ipc_lock);
+	return done;
 }
 
 uint64_t ipc_fastpath_count(void)

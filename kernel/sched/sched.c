@@ -210,6 +210,20 @@ void sched_fast_switch(thread_t *next, bool next_in_user)
 	arch_fast_switch(prev, next, next_in_user);
 }
 
+/* The same when the current thread blocks with no partner to run: the
+ * next thread comes from the run queues, as in schedule(). */
+void sched_fast_block(void)
+{
+	thread_t *next = handoff ? handoff : rq_pop();
+
+	handoff = NULL;
+	if (!next)
+		next = idle;
+	need_resched = false;
+	next->ticks_left = SCHED_QUANTUM;
+	sched_fast_switch(next, false);
+}
+
 /* A thread that blocked in the fast path runs again after a switch. */
 void sched_resumed(void)
 {

@@ -95,11 +95,12 @@ void ipc_post_silo_event(const uint64_t words[5]);
  * the spare reply objects, so every frame can be counted back. */
 void ipc_release_all(void);
 
-/* The fast path of call and reply_recv (f->rax). When it can carry the
- * call out it does not return: the thread blocks and the partner runs
- * (see fastpath.c). It returns, having changed nothing, when the generic
- * path must handle the call. Takes ipc_lock. */
-void ipc_fastpath(struct thread *self, trap_frame_t *f);
+/* The fast path of call, reply_recv, recv and reply (f->rax). When a call
+ * that blocks can be carried out it does not return: the thread blocks and
+ * the partner (or the scheduler's pick) runs; a reply done returns true
+ * with the result in f->rax. It returns false, having changed nothing,
+ * when the generic path must handle the call. Takes ipc_lock. */
+bool ipc_fastpath(struct thread *self, trap_frame_t *f);
 
 uint64_t ipc_fastpath_count(void);
 void ipc_set_fastpath(bool on);

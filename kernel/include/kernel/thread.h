@@ -134,6 +134,9 @@ void sched_wake(thread_t *t);
  * allowed to run now) directly; see sched.c. Never returns. */
 __attribute__((noreturn)) void sched_fast_switch(thread_t *next, bool next_in_user);
 
+/* The same with the next thread taken from the run queues. */
+__attribute__((noreturn)) void sched_fast_block(void);
+
 /* First thing a thread that blocked in the fast path does when a switch
  * resumes it (the scheduler's end of the switch). */
 void sched_resumed(void);
