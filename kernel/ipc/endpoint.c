@@ -13,7 +13,7 @@
 #include "ipc_internal.h"
 
 /* Wakes t, which waits for IPC_DONE, with result. handoff: the caller
- * blocks next, so t runs straight after it (the fast path). */
+ * blocks next, so t runs straight after it, if its priority allows. */
 void ipc_finish(thread_t *t, int result, bool handoff)
 {
 	t->ipc_state = IPC_DONE;
@@ -22,7 +22,6 @@ void ipc_finish(thread_t *t, int result, bool handoff)
 		wq_remove(t->wait.queue, &t->wait);
 	t->wait.blocked = false;
 	if (handoff) {
-		ipc_fastpaths++;
 		sched_wake_handoff(t);
 	} else {
 		sched_wake(t);

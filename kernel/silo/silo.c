@@ -170,6 +170,22 @@ static void silo_thread_entry(void *arg)
 			self->user_arg[0], self->user_arg[1]);
 }
 
+/* cspace=N, kmem=N, prio=N in the module's arguments set the silo's limits. */
+static uint32_t arg_number(const silo_t *s, const char *key, uint32_t dflt, uint32_t lo, uint32_t hi)
+{
+	char buf[12];
+	uint64_t v = 0;
+
+	if (cmdline_get(s->args, key, buf, sizeof buf) < 0 || !buf[0])
+		return dflt;
+	for (char *p = buf; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return dflt;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
+}
+
 /* A thread for slot in s with a mapped user stack; NULL if out of room. */
 static thread_t *silo_thread_alloc(silo_t *s, int slot)
 {
@@ -177,7 +193,8 @@ static thread_t *silo_thread_alloc(silo_t *s, int slot)
 	thread_t *t;
 
 	ksnprintf(name, sizeof name, "%s.%d", s->name, slot);
-	t = thread_alloc(name, PRIO_DEFAULT);
+	/* prio=N in the module's arguments: 1 (highest a silo may have) to 6. */
+	t = thread_alloc(name, (int)arg_number(s, "prio", PRIO_DEFAULT, PRIO_HIGH + 1, PRIO_IDLE - 1));
 	if (!t)
 		return NULL;
 	if (map_zeroed(s->space, stack_top(slot) - USER_STACK_SIZE, USER_STACK_SIZE, VM_WRITE) < 0) {
@@ -209,21 +226,6 @@ static void split_cmdline(silo_t *s, const char *cmdline)
 	ksnprintf(s->args, sizeof s->args, "%s", cmdline + i);
 }
 
-/* cspace=N and kmem=N in the module's arguments set the silo's limits. */
-static uint32_t arg_number(const silo_t *s, const char *key, uint32_t dflt, uint32_t lo, uint32_t hi)
-{
-	char buf[12];
-	uint64_t v = 0;
-
-	if (cmdline_get(s->args, key, buf, sizeof buf) < 0 || !buf[0])
-		return dflt;
-	for (char *p = buf; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return dflt;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	return v < lo ? lo : v > hi ? hi : (uint32_t)v;
-}
 
 /* Maps npages fresh zeroed frames read-only at va; returns the first
  * frame's kernel address (the frames are contiguous in va, not in pa, so
@@ -627,6 +629,7 @@ static void report_and_power_off(void)
 	ipc_release_all();
 	for (int i = 0; i < silo_count; i++)
 		ok += silo_report(&silos[i]);
+	kprintf("ipc: %llu switches through the fast path\n", (unsigned long long)ipc_fastpath_count());
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
 	bool clean = memory_all_back();
 	arch_poweroff(ok == silo_count && clean);
