@@ -53,21 +53,25 @@ typedef struct cs_regs {
 	uint64_t spec;                  /* RBX: spec in, unwrapped badge 0 out */
 } cs_regs_t;
 
+/* Words for calls that send none, and a place for words nobody reads. */
+static const uint64_t no_words[SL_MSG_WORDS];
+static uint64_t ignored_words[SL_MSG_WORDS];
+
 /*
- * System call nr on cap with the words loaded from in (zeros if NULL) and,
- * if out is not NULL, the words that come back stored there; RBP comes
- * back clobbered (unwrapped badge 1, never used here).
+ * System call nr on cap with the words loaded from in and the words that
+ * come back stored in out; RBP comes back clobbered (unwrapped badge 1,
+ * never used here).
  */
 static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
 {
-	register uint64_t r10 __asm__("r10") = in ? in[1] : 0;
-	register uint64_t r8 __asm__("r8") = in ? in[2] : 0;
-	register uint64_t r9 __asm__("r9") = in ? in[3] : 0;
-	register uint64_t r12 __asm__("r12") = in ? in[4] : 0;
-	register uint64_t r13 __asm__("r13") = in ? in[5] : 0;
-	register uint64_t r14 __asm__("r14") = in ? in[6] : 0;
-	register uint64_t r15 __asm__("r15") = in ? in[7] : 0;
-	uint64_t rdx = in ? in[0] : 0, rdi = cap, rsi = m->tag, rbx = m->spec;
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = cap, rsi = m->tag, rbx = m->spec;
 	long rax = nr;
 
 	__asm__ volatile("syscall"
@@ -78,16 +82,14 @@ static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in,
 	m->tag = rsi;
 	m->badge = rdi;
 	m->spec = rbx;
-	if (out) {
-		out[0] = rdx;
-		out[1] = r10;
-		out[2] = r8;
-		out[3] = r9;
-		out[4] = r12;
-		out[5] = r13;
-		out[6] = r14;
-		out[7] = r15;
-	}
+	out[0] = rdx;
+	out[1] = r10;
+	out[2] = r8;
+	out[3] = r9;
+	out[4] = r12;
+	out[5] = r13;
+	out[6] = r14;
+	out[7] = r15;
 	return rax;
 }
 
@@ -147,7 +149,7 @@ static void send_reply(const cs_reply_t *r)
 		sl_cap_delete(r->token);
 	} else {
 		cs_regs_t m = { .tag = reply_tag(r) };
-		long err = cs_ipc(SL_SYS_REPLY, r->token, &m, r->words.w, NULL);
+		long err = cs_ipc(SL_SYS_REPLY, r->token, &m, r->words.w, ignored_words);
 		if (r->nhandles)
 			clear_mint_slots();
 		if (err == SL_EDEAD && r->has_msg)
@@ -274,11 +276,12 @@ int main(void)
 	configure_silos();
 	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
 	printf("chanserv: serving %u silos (events: %ld)\n", sl_silo_table()->count - 1, r);
-	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, NULL, q.words.w);
+	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 	for (;;) {
 		const cs_reply_t *mine = NULL;
 
-		give_back_undelivered();
+		if (returns_n)
+			give_back_undelivered();
 		if (r == 0 && m.badge == SL_BADGE_KERNEL) {
 			cs_silo_exit(&state, (uint16_t)q.words.w[0], &out);
 			send_replies(0);
@@ -301,7 +304,7 @@ int main(void)
 				note_undelivered(mine);         /* `out` is untouched until the next request */
 		} else {
 			m = (cs_regs_t){ .spec = SL_SPEC(0, token, 0, 0) };
-			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, NULL, q.words.w);
+			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 		}
 	}
 }

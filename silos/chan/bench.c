@@ -4,8 +4,9 @@
  *
  *   a N   creates "bench.ab" and "bench.ba"; times N chan_send on ab
  *         (capacity 1: every send meets the receiver in chanserv), then N
- *         ping-pong round trips (send on ab, receive on ba)
- *   b N   receives N messages, then answers N pings
+ *         ping-pong round trips (send on ab, receive on ba), then N
+ *         messages one way through "bench.c64" (capacity 64)
+ *   b N   receives N messages, then answers N pings, then receives N
  */
 #include "common.h"
 
@@ -36,8 +37,22 @@ static int side_a(long n)
 	}
 	sl_profile_end(2);
 	uint64_t round_trip = (sl_rdtsc() - t0) / (uint64_t)n;
+
+	chan_t c64_tx, c64_rx;
+	chan_create(64, &c64_tx, &c64_rx);
+	chan_publish("bench.c64", c64_rx);
+	chan_recv(ba_rx, &m);                   /* b has it */
+	t0 = sl_rdtsc();
+	sl_profile_begin(4);                    /* ./sluice profile chan-c64 */
+	for (long i = 0; i < n; i++)
+		chan_send(c64_tx, &m);
+	chan_recv(ba_rx, &m);                   /* b has received them all */
+	sl_profile_end(4);
+	uint64_t c64 = (sl_rdtsc() - t0) / (uint64_t)n;
 	printf("chanbench: chan_send + chan_recv between two silos: %llu instructions per message\n",
 	       (unsigned long long)one_way);
+	printf("chanbench: one way through a capacity-64 channel: %llu instructions per message\n",
+	       (unsigned long long)c64);
 	printf("chanbench: ping-pong over two channels: %llu instructions per round trip\n",
 	       (unsigned long long)round_trip);
 	return 0;
@@ -58,6 +73,12 @@ static int side_b(long n)
 		chan_recv(ab, &m);
 		chan_send(ba, &m);
 	}
+	chan_t c64;
+	lookup_wait("bench.c64", &c64);
+	chan_send(ba, &m);
+	for (long i = 0; i < n; i++)
+		chan_recv(c64, &m);
+	chan_send(ba, &m);
 	return 0;
 }
 
