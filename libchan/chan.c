@@ -119,7 +119,7 @@ static void landing_give_back(chan_t s)
  * in. On return *tag is the answer's tag, and the answer's words are
  * stored into out only if the call worked and its label is CHAN_OK (so a
  * failed receive leaves the caller's message alone). The same register
- * moves as sl_ipc, minus the sl_msg_t.
+ * moves as sl_ipc, minus the sl_msg_t. Blocks until chanserv answers.
  */
 static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
 {

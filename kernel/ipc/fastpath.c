@@ -103,7 +103,8 @@ static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q
 /* A thread that blocked in fp_block_switch runs again, resumed by a
  * switch (woken by the generic path, killed, or its endpoint gone): it
  * finishes its system call as ipc_block would and returns to user mode
- * through syscall_exit. Interrupts are off. */
+ * through syscall_exit. Entered with interrupts off and no lock held;
+ * takes ipc_lock, and may block again (a wakeup that was not the answer). */
 void ipc_fastpath_resume(trap_frame_t *f)
 {
 	thread_t *self = thread_current();
@@ -124,6 +125,8 @@ void ipc_fastpath_resume(trap_frame_t *f)
 	silo_return_to_user();
 }
 
+/* call. ipc_lock held; when it goes on, the caller blocks until answered
+ * and this does not return. */
 static void fastpath_call(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
@@ -191,7 +194,8 @@ static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
 	return caller;
 }
 
-/* reply: answer and go on running; the caller is woken. */
+/* reply: answer and go on running; the caller is woken. ipc_lock held;
+ * never blocks. */
 static bool fastpath_reply(thread_t *self, trap_frame_t *f)
 {
 	cap_t *rc = fp_reply_cap(cs_of(self), f->rdi, f->rsi);
@@ -203,7 +207,8 @@ static bool fastpath_reply(thread_t *self, trap_frame_t *f)
 	return true;
 }
 
-/* recv with nothing queued: block; the scheduler picks who runs. */
+/* recv with nothing queued: block; the scheduler picks who runs.
+ * ipc_lock held; when it goes on, this does not return. */
 static void fastpath_recv(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
@@ -223,6 +228,8 @@ static void fastpath_recv(thread_t *self, trap_frame_t *f)
 	fp_block_switch(self, &ep->receivers, NULL);
 }
 
+/* reply_recv: answer, then block receiving; the caller runs at once.
+ * ipc_lock held; when it goes on, this does not return. */
 static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);

@@ -60,7 +60,8 @@ static uint64_t ignored_words[SL_MSG_WORDS];
 /*
  * System call nr on cap with the words loaded from in and the words that
  * come back stored in out; RBP comes back clobbered (unwrapped badge 1,
- * never used here).
+ * never used here). Blocks as the call does (recv and reply_recv until a
+ * message arrives; reply never).
  */
 static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
 {
