@@ -69,16 +69,20 @@ static uint64_t transfer_cap(cspace_t *src_cs, unsigned src_slot, thread_t *dst,
  * Copies a message from the registers in src into dst's registers:
  * badge, tag, the words the tag counts (decoding has checked the length;
  * the receiver's other registers stay its own) and the capabilities.
- * src_cs is the sender's cspace, or NULL for a message from the kernel.
+ * sender is the sending thread, or NULL for a message from the kernel;
+ * its buffer part (msgbuf.c) goes to dst's buffer.
  */
-void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
-		    thread_t *dst, uint64_t spec, const endpoint_t *dst_ep)
+void ipc_deliver(const trap_frame_t *src, thread_t *sender, uint64_t badge,
+		 thread_t *dst, uint64_t spec, const endpoint_t *dst_ep)
 {
 	trap_frame_t *f = dst->uframe;
+	cspace_t *src_cs = sender ? cs_of(sender) : NULL;
 	uint64_t tag = src->rsi;
 	unsigned len = SL_TAG_LEN(tag), ncaps = SL_TAG_NCAPS(tag);
 	uint64_t tag_out = SL_TAG(SL_TAG_LABEL(tag), len, ncaps), xb[SL_MSG_CAPS] = { 0, 0 };
 
+	if (sender)
+		tag_out |= msgbuf_deliver(sender, src, dst, spec);
 	msg_copy(f, src, len);
 	for (unsigned i = 0; i < ncaps; i++)
 		tag_out |= transfer_cap(src_cs, SL_TAG_CAP_SLOT(tag, i), dst,
@@ -192,7 +196,7 @@ static int decode_send(thread_t *self, const trap_frame_t *f, bool call, send_ar
 	*a = (send_args_t){ c->obj, c->badge, (c->rights & SL_RIGHT_GRANT) != 0 };
 	if (a->ep->hdr.dead)
 		return SL_EDEAD;
-	if ((err = ipc_decode_tag(cs, f->rsi, a->grant, 0)) < 0)
+	if ((err = ipc_decode_tag(cs, f->rsi, a->grant, 0)) < 0 || (err = msgbuf_decode(self, f)) < 0)
 		return err;
 	return call ? ipc_decode_spec(cs, f->rbx, false, 0) : SL_OK;
 }
@@ -219,7 +223,7 @@ static int invoke_send(thread_t *self, trap_frame_t *f, const send_args_t *a, bo
 		self->ipc_badge = a->badge;
 		return ipc_block(self, &a->ep->senders);
 	}
-	ipc_deliver(f, cs_of(self), a->badge, r, r->ipc_spec, a->ep);
+	ipc_deliver(f, self, a->badge, r, r->ipc_spec, a->ep);
 	r->uframe->rax = SL_OK;
 	if (!call) {
 		ipc_complete(r, SL_OK);
@@ -255,7 +259,9 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 	if (reply_handle) {
 		if ((err = cspace_lookup(cs, reply_handle, SL_CAP_REPLY, SL_RIGHT_SEND, &a->reply)) < 0)
 			return err;
-		if ((err = ipc_decode_tag(cs, f->rsi, a->reply->rights & SL_RIGHT_GRANT, reply_handle)) < 0)
+		if ((err = ipc_decode_tag(cs, f->rsi, a->reply->rights & SL_RIGHT_GRANT, reply_handle)) < 0 ||
+		    (err = msgbuf_decode(self, f)) < 0 ||
+		    (err = msgbuf_check_reply(self, f, ((reply_t *)a->reply->obj)->caller)) < 0)
 			return err;
 	}
 	return ipc_decode_spec(cs, f->rbx, true, reply_handle);
@@ -264,7 +270,7 @@ static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, r
 /* Takes the message of a queued sender; a caller then waits for a reply. */
 static void receive_from(thread_t *self, thread_t *s, endpoint_t *ep, uint64_t spec)
 {
-	ipc_deliver(s->uframe, cs_of(s), s->ipc_badge, self, spec, ep);
+	ipc_deliver(s->uframe, s, s->ipc_badge, self, spec, ep);
 	if (s->ipc_state == IPC_CALLING && reply_attach(s, self, spec))
 		return;                 /* still blocked; the reply wakes it */
 	ipc_complete(s, s->ipc_state == IPC_CALLING ? SL_EDEAD : SL_OK);

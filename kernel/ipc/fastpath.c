@@ -6,8 +6,8 @@
  * decoding.
  *
  * It is taken only when
- *  - the message fits in registers (length <= 8) and carries no
- *    capabilities;
+ *  - the message fits in registers (length <= 8) and carries neither
+ *    capabilities nor a buffer part;
  *  - call: a receiver waits on the endpoint, may run at once (priority at
  *    least the caller's), and has an empty reply slot ready;
  *  - reply_recv: the reply capability names a caller that waits, may run
@@ -53,7 +53,7 @@ static inline bool fp_slot_free(const cspace_t *cs, unsigned slot)
 
 static inline bool fp_tag_ok(uint64_t tag)
 {
-	return SL_TAG_NCAPS(tag) == 0 && SL_TAG_LEN(tag) <= SL_MSG_WORDS;
+	return SL_TAG_NCAPS(tag) == 0 && SL_TAG_LEN(tag) <= SL_MSG_WORDS && !(tag & SL_TAG_BUFFER);
 }
 
 /* Writes an incoming message without capabilities into dst's registers. */

@@ -76,7 +76,7 @@ void endpoint_init(endpoint_t *ep);
 void ipc_finish(thread_t *t, int result, bool handoff);
 void ipc_complete(thread_t *t, int result);
 void ipc_fail_all(waitq_t *q, int result);
-void ipc_deliver(const trap_frame_t *src, cspace_t *src_cs, uint64_t badge,
+void ipc_deliver(const trap_frame_t *src, thread_t *sender, uint64_t badge,
 		 thread_t *dst, uint64_t spec, const endpoint_t *dst_ep);
 void ipc_abandon(thread_t *self);
 int ipc_block(thread_t *self, waitq_t *q);
@@ -102,6 +102,15 @@ int ntfn_wait(thread_t *self, trap_frame_t *f, bool block);
 extern kobj_t silo_events_obj;
 int events_bind(thread_t *self, const trap_frame_t *f);
 bool events_receive(thread_t *self, endpoint_t *ep, uint64_t spec);
+
+/* msgbuf.c: a sender's buffer checked while decoding (SL_OK, SL_EFAULT,
+ * SL_EINVAL); the buffer part copied to dst, returning SL_TAG_BUFFER if it
+ * arrived (read dst's buffer address before its frame is rewritten). */
+int msgbuf_decode(const thread_t *sender, const trap_frame_t *f);
+uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const thread_t *dst, uint64_t spec);
+/* A reply's buffer part must fit the caller's buffer: SL_EFAULT (and no
+ * effect) if it does not, so an answer never loses its part. */
+int msgbuf_check_reply(const thread_t *sender, const trap_frame_t *f, const thread_t *caller);
 
 /* fastpath.c */
 void ipc_fastpath_resume(trap_frame_t *f);

@@ -111,7 +111,7 @@ int reply_invoke(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff)
 		cap_delete_entry(cs_of(self), c);
 		return SL_EDEAD;
 	}
-	ipc_deliver(f, cs_of(self), 0, caller, caller->ipc_spec, NULL);
+	ipc_deliver(f, self, 0, caller, caller->ipc_spec, NULL);
 	caller->uframe->rax = SL_OK;
 	r->caller = NULL;
 	cap_delete_entry(cs_of(self), c);
@@ -124,7 +124,8 @@ int reply_decode(thread_t *self, const trap_frame_t *f, cap_t **c)
 	cspace_t *cs = cs_of(self);
 	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_REPLY, SL_RIGHT_SEND, c);
 
-	if (err < 0)
+	if (err < 0 || (err = ipc_decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT, slot_arg(f->rdi))) < 0 ||
+	    (err = msgbuf_decode(self, f)) < 0)
 		return err;
-	return ipc_decode_tag(cs, f->rsi, (*c)->rights & SL_RIGHT_GRANT, slot_arg(f->rdi));
+	return msgbuf_check_reply(self, f, ((reply_t *)(*c)->obj)->caller);
 }
