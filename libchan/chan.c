@@ -118,10 +118,12 @@ static void landing_give_back(chan_t s)
  * One call on cap: tag in, words from in (a chan_msg_t's 8 words), spec
  * in. On return *tag is the answer's tag, and the answer's words are
  * stored into out only if the call worked and its label is CHAN_OK (so a
- * failed receive leaves the caller's message alone). The same register
- * moves as sl_ipc, minus the sl_msg_t. Blocks until chanserv answers.
+ * failed receive leaves the caller's message alone); RBP points at buf,
+ * the message buffer of batches (<abi/ipc.h>). The same register moves as
+ * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers.
  */
-static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
+static long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out,
+			  void *buf)
 {
 	uint64_t in[SL_MSG_WORDS];
 
@@ -136,10 +138,10 @@ static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t 
 	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = spec;
 	long rax = SL_SYS_CALL;
 
-	__asm__ volatile("syscall"
+	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
 			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
 			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
-			 :
+			 : [buf] "m"(buf)
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;
 	if (msg_out && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {
@@ -148,6 +150,12 @@ static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t 
 		__builtin_memcpy(msg_out, out, sizeof out);
 	}
 	return rax;
+}
+
+/* chan_call_buf without a message buffer. */
+static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
+{
+	return chan_call_buf(cap, tag, msg_in, spec, msg_out, NULL);
 }
 
 static void msg_to_words(const chan_msg_t *msg, sl_msg_t *m)
@@ -283,6 +291,68 @@ int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)
 {
 	*h = 0;
 	return recv_op(rx, CS_OP_RECV, msg, h);
+}
+
+/* A batch's message buffer: the count word, then the messages' words
+ * (chan_msg_t is 64-byte aligned, so no struct: the words must follow the
+ * count with no gap). */
+typedef uint64_t batch_buf_t[1 + CHAN_BATCH_MAX * SL_MSG_WORDS];
+
+int chan_send_many(chan_t h, const chan_msg_t *msgs, size_t n, size_t *sent)
+{
+	static const uint64_t none[SL_MSG_WORDS];
+	uint64_t tag = SL_TAG(CS_OP_SEND_MANY, 0, 0) | SL_TAG_BUFFER, w[SL_MSG_WORDS] = { 0 };
+	batch_buf_t buf;
+
+	if (sent)
+		*sent = 0;
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	if (!msgs || !sent || n == 0 || n > CHAN_BATCH_MAX)
+		return CHAN_EINVAL;
+	buf[0] = n * SL_MSG_WORDS;
+	__builtin_memcpy(&buf[1], msgs, n * sizeof *msgs);
+	long r = chan_call_buf(h, &tag, none, 0, w, buf);
+	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+	if (status == CHAN_OK)
+		*sent = w[0] <= n ? w[0] : n;
+	else if (status == CHAN_EWOULDBLOCK && (status = chan_send(h, &msgs[0])) == CHAN_OK)
+		*sent = 1;                      /* none fitted: waited for room for one */
+	return status;
+}
+
+int chan_recv_many(chan_t h, chan_msg_t *msgs, size_t max, size_t *got)
+{
+	uint64_t tag = SL_TAG(CS_OP_RECV_MANY, 1, 0), in[SL_MSG_WORDS] = { max }, w[SL_MSG_WORDS] = { 0 };
+	batch_buf_t buf;
+	chan_t slot;
+
+	if (got)
+		*got = 0;
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	if (!msgs || !got || max == 0 || max > CHAN_BATCH_MAX)
+		return CHAN_EINVAL;
+	if (!(slot = landing_take()))
+		return CHAN_ENOSPC;
+	uint64_t spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, 0, slot, 0), 1 + max * SL_MSG_WORDS);
+	long r = chan_call_buf(h, &tag, in, spec, w, buf);
+	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+	bool handle = r == 0 && (tag & SL_TAG_MOVED(0));
+	if (handle)
+		chan_close(slot);               /* nobody asked for it: close, not leak */
+	else
+		landing_give_back(slot);
+	if (status == CHAN_OK) {
+		size_t n = (tag & SL_TAG_BUFFER) && buf[0] / SL_MSG_WORDS == w[0] && w[0] <= max ? w[0] : 0;
+		__builtin_memcpy(msgs, &buf[1], n * sizeof *msgs);
+		*got = n;
+		if (!n)
+			status = CHAN_EIPC;     /* chanserv answered without the messages */
+	} else if (status == CHAN_EWOULDBLOCK && (status = chan_recv(h, &msgs[0])) == CHAN_OK) {
+		*got = 1;                       /* none there: waited for one */
+	}
+	return status;
 }
 
 static int simple_op(chan_t h, unsigned op, sl_msg_t *m)

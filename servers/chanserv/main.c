@@ -53,14 +53,22 @@ typedef struct cs_regs {
 	uint64_t spec;                  /* RBX: spec in, unwrapped badge 0 out */
 } cs_regs_t;
 
+/* chanserv's message buffer (<abi/ipc.h>): batches arrive and leave here.
+ * Every receive names it, and every system call points RBP at it. */
+static struct {
+	uint64_t count;                 /* words that follow */
+	cs_msg_t msg[CHAN_BATCH_MAX];
+} batch __attribute__((aligned(64)));
+#define BATCH_WORDS (1 + CHAN_BATCH_MAX * SL_MSG_WORDS)
+
 /* Words for calls that send none, and a place for words nobody reads. */
 static const uint64_t no_words[SL_MSG_WORDS];
 static uint64_t ignored_words[SL_MSG_WORDS];
 
 /*
  * System call nr on cap with the words loaded from in and the words that
- * come back stored in out; RBP comes back clobbered (unwrapped badge 1,
- * never used here). Blocks as the call does (recv and reply_recv until a
+ * come back stored in out, and RBP pointing at `batch`; RBP comes back
+ * clobbered (unwrapped badge 1, never used here). Blocks as the call does (recv and reply_recv until a
  * message arrives; reply never).
  */
 static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
@@ -75,10 +83,10 @@ static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in,
 	uint64_t rdx = in[0], rdi = cap, rsi = m->tag, rbx = m->spec;
 	long rax = nr;
 
-	__asm__ volatile("syscall"
+	__asm__ volatile("leaq %[buf], %%rbp\n\tsyscall"
 			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
 			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
-			 :
+			 : [buf] "m"(batch)
 			 : "rcx", "r11", "rbp", "memory");
 	m->tag = rsi;
 	m->badge = rdi;
@@ -252,11 +260,106 @@ static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 	return true;
 }
 
+/*
+ * CS_OP_SEND_MANY: the messages in `batch`, each a CS_OP_TRY_SEND of its
+ * own (same stamping, capacity and disconnect rules), in order, until one
+ * cannot go. The answer: CHAN_OK and how many went, or the first one's
+ * error if none did (libchan then waits with a plain send).
+ */
+static const cs_reply_t *send_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	static cs_reply_t answer;
+	uint64_t n = batch.count / SL_MSG_WORDS;
+	int32_t status = CHAN_OK;
+	uint32_t sent = 0;
+
+	if (!decode(m, token, q) || q->carries || !(m->tag & SL_TAG_BUFFER) ||
+	    batch.count % SL_MSG_WORDS || n == 0 || n > CHAN_BATCH_MAX)
+		status = CHAN_EINVAL;
+	q->op = CS_OP_TRY_SEND;
+	for (uint32_t i = 0; i < n && status == CHAN_OK; i++) {
+		q->words = batch.msg[i];
+		cs_request(&state, q, &out);
+		const cs_reply_t *mine = send_replies(token);
+		status = mine ? mine->status : CHAN_EIPC;
+		sent += status == CHAN_OK;
+	}
+	answer = (cs_reply_t){ .token = token, .status = sent ? CHAN_OK : status, .words.w = { sent } };
+	return &answer;
+}
+
+/* Gives the messages of a batch that could not be delivered back to
+ * their channels, the last first, so they stay in order at the front. */
+static void give_back_batch(const cs_reply_t *taken, uint32_t n)
+{
+	while (n) {
+		cs_return(&state, &taken[--n], &back);
+		for (uint32_t i = 0; i < back.n; i++)
+			send_reply(&back.r[i]);
+	}
+}
+
+/*
+ * CS_OP_RECV_MANY: up to w0 messages, each a CS_OP_TRY_RECV of its own,
+ * into `batch`; a message carrying a handle ends the batch and the handle
+ * goes with the answer. Answered here, with reply (the answer's buffer
+ * must fit the caller's: if it does not, or the caller is gone, the
+ * messages go back to their channel).
+ */
+static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	static cs_reply_t taken[CHAN_BATCH_MAX];
+	int32_t status = CHAN_OK;
+	uint32_t got = 0;
+	bool ok = decode(m, token, q) && !q->carries;
+	uint64_t max = q->words.w[0];
+
+	if (!ok || max == 0 || max > CHAN_BATCH_MAX)
+		status = CHAN_EINVAL;
+	q->op = CS_OP_TRY_RECV;
+	while (status == CHAN_OK && got < max) {
+		cs_request(&state, q, &out);
+		const cs_reply_t *r = send_replies(token);
+		if (!r || r->status != CHAN_OK) {
+			status = r ? r->status : CHAN_EIPC;
+			break;
+		}
+		taken[got] = *r;
+		batch.msg[got++] = r->words;
+		if (r->nhandles)
+			break;
+	}
+	batch.count = (uint64_t)got * SL_MSG_WORDS;
+	cs_reply_t a = { .token = token, .status = got ? CHAN_OK : status, .words.w = { got } };
+	if (got && taken[got - 1].nhandles) {
+		a.nhandles = taken[got - 1].nhandles;
+		a.handles[0] = taken[got - 1].handles[0];
+		a.handles[1] = taken[got - 1].handles[1];
+	}
+	cs_regs_t rm = { .tag = reply_tag(&a) | (got ? SL_TAG_BUFFER : 0) };
+	long err = cs_ipc(SL_SYS_REPLY, token, &rm, a.words.w, ignored_words);
+	if (a.nhandles)
+		clear_mint_slots();
+	if (err < 0 && got)
+		give_back_batch(taken, got);
+	if (err == SL_EFAULT) {         /* refused: the caller's buffer was too small */
+		rm = (cs_regs_t){ .tag = SL_TAG((uint32_t)CHAN_EINVAL, 8, 0) };
+		cs_ipc(SL_SYS_REPLY, token, &rm, no_words, ignored_words);
+	}
+	unpark(token);
+}
+
 /* Handles one request that arrived with its reply capability in token:
  * returns the reply to send with the next receive (token's own), if the
  * core answers it at once; the others go out now. */
 static const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
+	if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
+		return send_many(m, token, q);
+	if (SL_TAG_LABEL(m->tag) == CS_OP_RECV_MANY) {
+		recv_many(m, token, q);
+		return NULL;
+	}
 	if (decode(m, token, q)) {
 		cs_request(&state, q, &out);
 	} else {
@@ -270,7 +373,7 @@ int main(void)
 {
 	static cs_request_t q;
 	uint32_t token = park_slot();   /* where the next call's reply capability lands */
-	cs_regs_t m = { .spec = SL_SPEC(0, token, 0, 0) };
+	cs_regs_t m = { .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
 	long r;
 
 	cs_init(&state, &ring_alloc);
@@ -297,14 +400,15 @@ int main(void)
 			bool minted = mine->nhandles > 0;
 
 			/* The answer uses token up; the next call lands there again. */
-			m = (cs_regs_t){ .tag = reply_tag(mine), .spec = SL_SPEC(token, token, 0, 0) };
+			m = (cs_regs_t){ .tag = reply_tag(mine),
+					 .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(token, token, 0, 0), BATCH_WORDS) };
 			r = cs_ipc(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, mine->words.w, q.words.w);
 			if (minted)
 				clear_mint_slots();
 			if ((m.tag & SL_TAG_REPLY_DEAD) && mine->has_msg)
 				note_undelivered(mine);         /* `out` is untouched until the next request */
 		} else {
-			m = (cs_regs_t){ .spec = SL_SPEC(0, token, 0, 0) };
+			m = (cs_regs_t){ .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
 			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 		}
 	}
