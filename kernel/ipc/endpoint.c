@@ -81,7 +81,7 @@ void ipc_deliver(const trap_frame_t *src, thread_t *sender, uint64_t badge,
 	unsigned len = SL_TAG_LEN(tag), ncaps = SL_TAG_NCAPS(tag);
 	uint64_t tag_out = SL_TAG(SL_TAG_LABEL(tag), len, ncaps), xb[SL_MSG_CAPS] = { 0, 0 };
 
-	if (sender)
+	if (sender && (tag & SL_TAG_BUFFER))
 		tag_out |= msgbuf_deliver(sender, src, dst, spec);
 	msg_copy(f, src, len);
 	for (unsigned i = 0; i < ncaps; i++)

@@ -257,7 +257,7 @@ bool ipc_fastpath(thread_t *self, trap_frame_t *f)
 {
 	bool done = false;
 
-	if (!ipc_fastpath_on || !self->silo)
+	if (!self->silo)
 		return false;
 	spin_lock(&ipc_lock);
 	switch (f->rax) {               /* those that block return only if they cannot go on */

@@ -6,6 +6,8 @@
 #ifndef KERNEL_IPC_INTERNAL_H
 #define KERNEL_IPC_INTERNAL_H
 
+#include <abi/errors.h>
+#include <abi/ipc.h>
 #include <kernel/ipc.h>
 #include <kernel/silo.h>
 #include <kernel/thread.h>
@@ -106,15 +108,25 @@ bool events_receive(thread_t *self, endpoint_t *ep, uint64_t spec);
 /* msgbuf.c: a sender's buffer checked while decoding (SL_OK, SL_EFAULT,
  * SL_EINVAL); the buffer part copied to dst, returning SL_TAG_BUFFER if it
  * arrived (read dst's buffer address before its frame is rewritten). */
-int msgbuf_decode(const thread_t *sender, const trap_frame_t *f);
+int msgbuf_check_sender(const thread_t *sender, const trap_frame_t *f);
 uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const thread_t *dst, uint64_t spec);
 /* A reply's buffer part must fit the caller's buffer: SL_EFAULT (and no
  * effect) if it does not, so an answer never loses its part. */
-int msgbuf_check_reply(const thread_t *sender, const trap_frame_t *f, const thread_t *caller);
+int msgbuf_check_answer(const thread_t *sender, const trap_frame_t *f, const thread_t *caller);
+
+/* The two checks, free for the messages without a buffer part. */
+static inline int msgbuf_decode(const thread_t *sender, const trap_frame_t *f)
+{
+	return f->rsi & SL_TAG_BUFFER ? msgbuf_check_sender(sender, f) : SL_OK;
+}
+
+static inline int msgbuf_check_reply(const thread_t *sender, const trap_frame_t *f, const thread_t *caller)
+{
+	return f->rsi & SL_TAG_BUFFER ? msgbuf_check_answer(sender, f, caller) : SL_OK;
+}
 
 /* fastpath.c */
 void ipc_fastpath_resume(trap_frame_t *f);
-extern bool ipc_fastpath_on;
 extern uint64_t ipc_fastpaths;
 
 /* sched.c */

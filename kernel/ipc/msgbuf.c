@@ -37,13 +37,14 @@ static bool user_range(vm_space_t space, uint64_t va, uint64_t bytes, unsigned r
 	return true;
 }
 
-int msgbuf_decode(const thread_t *sender, const trap_frame_t *f)
+int msgbuf_check_sender(const thread_t *sender, const trap_frame_t *f)
 {
-	vm_space_t space = silo_space(sender->silo);
+	vm_space_t space;
 	uint64_t *count;
 
 	if (!(f->rsi & SL_TAG_BUFFER))
 		return SL_OK;
+	space = silo_space(sender->silo);
 	if (f->rbp & 7 || !(count = user_page(space, f->rbp, 0)))
 		return SL_EFAULT;
 	if (*count > SL_MSG_BUFFER_WORDS)
@@ -70,11 +71,13 @@ static void copy_across(vm_space_t from, uint64_t src, vm_space_t to, uint64_t d
 
 uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const thread_t *dst, uint64_t spec)
 {
-	vm_space_t from = silo_space(sender->silo), to = silo_space(dst->silo);
+	vm_space_t from, to;
 	uint64_t at = dst->uframe->rbp, *count;
 
 	if (!(src->rsi & SL_TAG_BUFFER) || at & 7)
 		return 0;
+	from = silo_space(sender->silo);
+	to = silo_space(dst->silo);
 	/* The sender's buffer was checked when it sent; it may have been
 	 * unmapped since (it waited in a queue): then nothing arrives. */
 	if (!(count = user_page(from, src->rbp, 0)) || *count > SL_MSG_BUFFER_WORDS ||
@@ -85,7 +88,7 @@ uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const t
 	return SL_TAG_BUFFER;
 }
 
-int msgbuf_check_reply(const thread_t *sender, const trap_frame_t *f, const thread_t *caller)
+int msgbuf_check_answer(const thread_t *sender, const trap_frame_t *f, const thread_t *caller)
 {
 	const uint64_t *count;
 

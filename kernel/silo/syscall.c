@@ -79,7 +79,7 @@ void syscall_dispatch(trap_frame_t *f)
 	thread_t *self = thread_current();
 
 	self->uframe = f;
-	if (f->rax < SL_SYS_CALL || f->rax > SL_SYS_REPLY_RECV || !ipc_fastpath(self, f))
+	if (f->rax < SL_SYS_CALL || f->rax > SL_SYS_REPLY_RECV || !ipc_fastpath_on || !ipc_fastpath(self, f))
 		f->rax = (uint64_t)dispatch(f->rax, f);
 	silo_return_to_user();
 }

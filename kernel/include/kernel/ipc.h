@@ -102,6 +102,9 @@ void ipc_release_all(void);
  * when the generic path must handle the call. Takes ipc_lock. */
 bool ipc_fastpath(struct thread *self, trap_frame_t *f);
 
+/* Off with ipc.slowpath; read by the system-call dispatch. */
+extern bool ipc_fastpath_on;
+
 uint64_t ipc_fastpath_count(void);
 void ipc_set_fastpath(bool on);
 
