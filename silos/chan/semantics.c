@@ -423,7 +423,8 @@ static size_t recv_seq(chan_t rx, uint64_t first, size_t max, int *status, long 
  * and asking for up to max: returns the answer's label (or the kernel's
  * error), *flags the tag's SL_TAG_BUFFER.
  */
-static __attribute__((noinline)) long raw_recv_many(chan_t h, uint64_t max, unsigned words, uint64_t *buf, uint64_t *flags)
+static __attribute__((noinline)) long raw_recv_many(chan_t h, uint64_t max, unsigned words, uint64_t *buf,
+						   uint64_t *flags)
 {
 	register uint64_t r10 __asm__("r10") = 0, r8 __asm__("r8") = 0, r9 __asm__("r9") = 0;
 	register uint64_t r12 __asm__("r12") = 0, r13 __asm__("r13") = 0, r14 __asm__("r14") = 0;
