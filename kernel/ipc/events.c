@@ -82,7 +82,6 @@ void ipc_release_all(void)
 	if (events_ep)
 		obj_put(events_ep, SL_CAP_ENDPOINT);
 	events_ep = NULL;
-	reply_free_spares();
 	spin_unlock(&ipc_lock);
 }
 

@@ -91,7 +91,6 @@ void reply_init(void);
 int reply_prepare(thread_t *caller);
 void reply_destroy(reply_t *r);
 void reply_thread_exit(thread_t *t);
-void reply_free_spares(void);
 bool reply_attach(thread_t *caller, thread_t *receiver, uint64_t spec);
 int reply_invoke(thread_t *self, const trap_frame_t *f, cap_t *c, bool handoff);
 int reply_decode(thread_t *self, const trap_frame_t *f, cap_t **c);

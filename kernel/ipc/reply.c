@@ -23,11 +23,6 @@ void reply_init(void)
 	heap_cache_init(&reply_cache, "reply", sizeof(reply_t));
 }
 
-/* Nothing is cached any more; kept so shutdown reads the same. */
-void reply_free_spares(void)
-{
-}
-
 /* The caller's reply object, made on its first call. A capability still
  * naming the old one (never the case: a thread calls again only once
  * answered) would leave it to that capability. SL_ENOMEM, before any

@@ -91,8 +91,8 @@ void ipc_orphan_objects(struct silo *s);
 /* Called when a silo has ended: a message to the bound events endpoint. */
 void ipc_post_silo_event(const uint64_t words[5]);
 
-/* At shutdown: drops the kernel's hold on the events endpoint and frees
- * the spare reply objects, so every frame can be counted back. */
+/* At shutdown: drops the kernel's hold on the events endpoint, so every
+ * frame can be counted back. */
 void ipc_release_all(void);
 
 /* The fast path of call, reply_recv, recv and reply (f->rax). When a call
