@@ -127,7 +127,7 @@ void ipc_fastpath_resume(trap_frame_t *f)
 
 /* call. ipc_lock held; when it goes on, the caller blocks until answered
  * and this does not return. */
-static void fastpath_call(thread_t *self, trap_frame_t *f)
+static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *c = fp_slot(cs, f->rdi);
@@ -230,7 +230,7 @@ static void fastpath_recv(thread_t *self, trap_frame_t *f)
 
 /* reply_recv: answer, then block receiving; the caller runs at once.
  * ipc_lock held; when it goes on, this does not return. */
-static void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 {
 	cspace_t *cs = cs_of(self);
 	uint64_t spec = f->rbx;
