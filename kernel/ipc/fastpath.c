@@ -30,6 +30,9 @@
 #include <abi/syscall.h>
 #include "ipc_internal.h"
 
+/* Every check of the fast path fails rarely: keep the taken path straight. */
+#define fp_bail(cond) __builtin_expect(!!(cond), 0)
+
 bool ipc_fastpath_on = true;
 uint64_t ipc_fastpaths;
 
@@ -133,18 +136,18 @@ static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t
 	cap_t *c = fp_slot(cs, f->rdi);
 	uint64_t spec = f->rbx;
 
-	if (!fp_tag_ok(f->rsi) || !c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_SEND))
+	if (fp_bail(!fp_tag_ok(f->rsi) || !c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_SEND)))
 		return;
 	endpoint_t *ep = c->obj;
 	wq_node_t *n = ep->receivers.list.head;
-	if (ep->hdr.dead || !n || !n->blocked)
+	if (fp_bail(ep->hdr.dead || !n || !n->blocked))
 		return;
 	thread_t *dst = container_of(n, thread_t, wait);
 	reply_t *r = self->ipc_reply;
 	cap_t *rc = fp_slot(cs_of(dst), SL_SPEC_REPLY_SLOT(dst->ipc_spec));
-	if (dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
+	if (fp_bail(dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
 	    !rc || rc->obj || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
-	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
+	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
 		return;
 
 	wq_remove(&ep->receivers.list, n);      /* what wq_take_one does to a blocked head */
@@ -200,7 +203,7 @@ static bool fastpath_reply(thread_t *self, trap_frame_t *f)
 {
 	cap_t *rc = fp_reply_cap(cs_of(self), f->rdi, f->rsi);
 
-	if (!rc)
+	if (fp_bail(!rc))
 		return false;
 	sched_wake(fp_answer(rc, f));
 	f->rax = SL_OK;
@@ -215,12 +218,12 @@ static void fastpath_recv(thread_t *self, trap_frame_t *f)
 	cap_t *c = fp_slot(cs, f->rdi);
 	uint64_t spec = f->rbx;
 
-	if (!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV))
+	if (fp_bail(!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
 		return;
 	endpoint_t *ep = c->obj;
-	if (ep->hdr.dead || ep->events_count || ep->senders.list.head ||
+	if (fp_bail(ep->hdr.dead || ep->events_count || ep->senders.list.head ||
 	    !fp_slot_free(cs, SL_SPEC_REPLY_SLOT(spec)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
-	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
+	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
 		return;
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
@@ -236,14 +239,14 @@ static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_f
 	uint64_t spec = f->rbx;
 	cap_t *c = fp_slot(cs, f->rdi), *rc = fp_reply_cap(cs, SL_SPEC_REPLY(spec), f->rsi);
 
-	if (!c || !rc || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV))
+	if (fp_bail(!c || !rc || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
 		return;
 	endpoint_t *ep = c->obj;
 	unsigned slot = SL_SPEC_REPLY_SLOT(spec);
-	if (ep->hdr.dead || ep->events_count || ep->senders.list.head ||
+	if (fp_bail(ep->hdr.dead || ep->events_count || ep->senders.list.head ||
 	    ((reply_t *)rc->obj)->caller->prio > self->prio ||
 	    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
-	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1)))
+	    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
 		return;
 
 	thread_t *caller = fp_answer(rc, f);
