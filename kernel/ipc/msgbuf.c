@@ -10,7 +10,6 @@
 #include <abi/errors.h>
 #include <abi/ipc.h>
 #include <kernel/frames.h>
-#include <kernel/string.h>
 #include <kernel/vm.h>
 #include "ipc_internal.h"
 
@@ -52,6 +51,22 @@ int msgbuf_check_sender(const thread_t *sender, const trap_frame_t *f)
 	return user_range(space, f->rbp, 8 * (*count + 1), 0) ? SL_OK : SL_EFAULT;
 }
 
+/* Copies n bytes (a multiple of 8, both ends 8-aligned) a word at a time,
+ * four to a turn: messages are whole words, and this is its hot loop. */
+static void copy_words(uint64_t *d, const uint64_t *s, uint64_t n)
+{
+	for (n /= 8; n >= 4; n -= 4, d += 4, s += 4) {
+		uint64_t a = s[0], b = s[1], c = s[2], e = s[3];
+
+		d[0] = a;
+		d[1] = b;
+		d[2] = c;
+		d[3] = e;
+	}
+	while (n--)
+		*d++ = *s++;
+}
+
 /* Copies bytes between two user ranges already checked, page by page. */
 static void copy_across(vm_space_t from, uint64_t src, vm_space_t to, uint64_t dst, uint64_t bytes)
 {
@@ -62,7 +77,7 @@ static void copy_across(vm_space_t from, uint64_t src, vm_space_t to, uint64_t d
 			n = FRAME_SIZE - (src & (FRAME_SIZE - 1));
 		if (n > FRAME_SIZE - (dst & (FRAME_SIZE - 1)))
 			n = FRAME_SIZE - (dst & (FRAME_SIZE - 1));
-		memcpy(user_page(to, dst, VM_WRITE), user_page(from, src, 0), n);
+		copy_words(user_page(to, dst, VM_WRITE), user_page(from, src, 0), n);
 		src += n;
 		dst += n;
 		bytes -= n;

@@ -288,12 +288,23 @@ static const cs_reply_t *send_many(const cs_regs_t *m, uint32_t token, cs_reques
 	return &answer;
 }
 
+/* Where each message of a receive batch came from, to give it back. */
+typedef struct batch_origin {
+	bool has_msg;
+	int32_t chan, carried;
+	uint64_t chan_id;
+} batch_origin_t;
+
 /* Gives the messages of a batch that could not be delivered back to
  * their channels, the last first, so they stay in order at the front. */
-static void give_back_batch(const cs_reply_t *taken, uint32_t n)
+static void give_back_batch(const batch_origin_t *from, uint32_t n)
 {
 	while (n) {
-		cs_return(&state, &taken[--n], &back);
+		n--;
+		cs_reply_t failed = { .has_msg = from[n].has_msg, .chan = from[n].chan,
+				      .chan_id = from[n].chan_id, .carried = from[n].carried,
+				      .words = batch.msg[n] };
+		cs_return(&state, &failed, &back);
 		for (uint32_t i = 0; i < back.n; i++)
 			send_reply(&back.r[i]);
 	}
@@ -308,7 +319,8 @@ static void give_back_batch(const cs_reply_t *taken, uint32_t n)
  */
 static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
-	static cs_reply_t taken[CHAN_BATCH_MAX];
+	static batch_origin_t taken[CHAN_BATCH_MAX];
+	cs_reply_t a = { .token = token };
 	int32_t status = CHAN_OK;
 	uint32_t got = 0;
 	bool ok = decode(m, token, q) && !q->carries;
@@ -324,18 +336,18 @@ static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 			status = r ? r->status : CHAN_EIPC;
 			break;
 		}
-		taken[got] = *r;
+		taken[got] = (batch_origin_t){ r->has_msg, r->chan, r->carried, r->chan_id };
 		batch.msg[got++] = r->words;
-		if (r->nhandles)
+		if (r->nhandles) {              /* a handle rides: it ends the batch */
+			a.nhandles = r->nhandles;
+			a.handles[0] = r->handles[0];
+			a.handles[1] = r->handles[1];
 			break;
+		}
 	}
 	batch.count = (uint64_t)got * SL_MSG_WORDS;
-	cs_reply_t a = { .token = token, .status = got ? CHAN_OK : status, .words.w = { got } };
-	if (got && taken[got - 1].nhandles) {
-		a.nhandles = taken[got - 1].nhandles;
-		a.handles[0] = taken[got - 1].handles[0];
-		a.handles[1] = taken[got - 1].handles[1];
-	}
+	a.status = got ? CHAN_OK : status;
+	a.words.w[0] = got;
 	cs_regs_t rm = { .tag = reply_tag(&a) | (got ? SL_TAG_BUFFER : 0) };
 	long err = cs_ipc(SL_SYS_REPLY, token, &rm, a.words.w, ignored_words);
 	if (a.nhandles)
