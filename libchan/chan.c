@@ -2,6 +2,11 @@
  * libchan: every call is one IPC call to chanserv, on the handle's own
  * capability (or the boot capability for create and lookup). Handles that
  * come back arrive as capabilities in slots this library picks.
+ *
+ * chan_send and chan_recv, the hot pair, load the message straight from
+ * the caller's chan_msg_t into the registers and store the answer straight
+ * back (chan_call), with no sl_msg_t in between; a receive names one
+ * landing slot for a handle that may ride along, kept between calls.
  */
 #include <chan.h>
 #include <sys/ipc.h>
@@ -135,6 +140,70 @@ out_of_slots:
 	return CHAN_ENOSPC;
 }
 
+/* The landing slot for a handle arriving with a receive, kept between
+ * receives (0: none kept). Taken and given back atomically, so threads
+ * receiving at once each get their own. */
+static chan_t landing;
+
+static chan_t landing_take(void)
+{
+	chan_t s = __atomic_exchange_n(&landing, 0, __ATOMIC_ACQ_REL);
+
+	return s ? s : slot_alloc();
+}
+
+static void landing_give_back(chan_t s)
+{
+	chan_t none = 0;
+
+	if (!__atomic_compare_exchange_n(&landing, &none, s, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		slot_free(s);
+}
+
+/*
+ * One call on cap: tag in, words from in (a chan_msg_t's 8 words), spec
+ * in. On return *tag is the answer's tag, and the answer's words are
+ * stored into out only if the call worked and its label is CHAN_OK (so a
+ * failed receive leaves the caller's message alone); RBP points at buf,
+ * the message buffer of batches (<abi/ipc.h>). The same register moves as
+ * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers.
+ */
+static long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out,
+			  void *buf)
+{
+	uint64_t in[SL_MSG_WORDS];
+
+	__builtin_memcpy(in, msg_in, sizeof in);        /* folds into the register loads */
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = spec;
+	long rax = SL_SYS_CALL;
+
+	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : [buf] "m"(buf)
+			 : "rcx", "r11", "rbp", "memory");
+	*tag = rsi;
+	if (msg_out && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {
+		uint64_t out[SL_MSG_WORDS] = { rdx, r10, r8, r9, r12, r13, r14, r15 };
+
+		__builtin_memcpy(msg_out, out, sizeof out);
+	}
+	return rax;
+}
+
+/* chan_call_buf without a message buffer. */
+static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
+{
+	return chan_call_buf(cap, tag, msg_in, spec, msg_out, NULL);
+}
+
 static void msg_to_words(const chan_msg_t *msg, sl_msg_t *m)
 {
 	memcpy(m->w, msg, sizeof *msg);
@@ -196,14 +265,25 @@ static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 	return r;
 }
 
+/* send and try_send without a handle: one call, the words straight from msg. */
+static int send_plain(chan_t h, unsigned op, const chan_msg_t *msg)
+{
+	uint64_t tag = SL_TAG(op, SL_MSG_WORDS, 0);
+
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	long r = chan_call(h, &tag, msg, 0, NULL);
+	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+}
+
 int chan_send(chan_t h, const chan_msg_t *msg)
 {
-	return send_op(h, CS_OP_SEND, msg, 0);
+	return send_plain(h, CS_OP_SEND, msg);
 }
 
 int chan_try_send(chan_t h, const chan_msg_t *msg)
 {
-	return send_op(h, CS_OP_TRY_SEND, msg, 0);
+	return send_plain(h, CS_OP_TRY_SEND, msg);
 }
 
 int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
@@ -215,21 +295,34 @@ int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
 	return send_op(tx, CS_OP_SEND, msg, h);
 }
 
+/*
+ * recv and try_recv: one call, the words straight into msg (only on
+ * success). A handle that rides along lands in the kept landing slot and
+ * goes to *handle; if the caller did not ask for one, chanserv closes it.
+ */
 static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 {
-	sl_msg_t m = { 0 };
-	chan_t got[2];
+	static const uint64_t none[SL_MSG_WORDS];
+	uint64_t tag = SL_TAG(op, 0, 0);
+	chan_t in;
 
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
-	/* A plain receive names no slot: a handle riding along is closed by
-	 * chanserv, so no slot is taken and given back on every call. */
-	int r = request(h, op, &m, 0, got, handle ? 1 : 0);
-	if (r == CHAN_OK)
-		memcpy(msg, m.w, sizeof *msg);
-	if (handle)
-		*handle = got[0];
-	return r;
+	if (!handle) {
+		/* A plain receive names no slot: a handle riding along stays
+		 * with chanserv, which closes it, so a receive needs no free
+		 * slot at all. */
+		long r = chan_call(h, &tag, none, SL_SPEC(0, 0, 0, 0), msg);
+		return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+	}
+	if (!(in = landing_take()))
+		return CHAN_ENOSPC;
+	long r = chan_call(h, &tag, none, SL_SPEC(0, 0, in, 0), msg);
+	bool got = r == 0 && (tag & SL_TAG_MOVED(0));
+	if (!got)
+		landing_give_back(in);
+	*handle = got ? in : 0;
+	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
 }
 
 int chan_recv(chan_t h, chan_msg_t *msg)
@@ -246,6 +339,68 @@ int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)
 {
 	*h = 0;
 	return recv_op(rx, CS_OP_RECV, msg, h);
+}
+
+/* A batch's message buffer: the count word, then the messages' words
+ * (chan_msg_t is 64-byte aligned, so no struct: the words must follow the
+ * count with no gap). */
+typedef uint64_t batch_buf_t[1 + CHAN_BATCH_MAX * SL_MSG_WORDS];
+
+int chan_send_many(chan_t h, const chan_msg_t *msgs, size_t n, size_t *sent)
+{
+	static const uint64_t none[SL_MSG_WORDS];
+	uint64_t tag = SL_TAG(CS_OP_SEND_MANY, 0, 0) | SL_TAG_BUFFER, w[SL_MSG_WORDS] = { 0 };
+	batch_buf_t buf;
+
+	if (sent)
+		*sent = 0;
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	if (!msgs || !sent || n == 0 || n > CHAN_BATCH_MAX)
+		return CHAN_EINVAL;
+	buf[0] = n * SL_MSG_WORDS;
+	__builtin_memcpy(&buf[1], msgs, n * sizeof *msgs);
+	long r = chan_call_buf(h, &tag, none, 0, w, buf);
+	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+	if (status == CHAN_OK)
+		*sent = w[0] <= n ? w[0] : n;
+	else if (status == CHAN_EWOULDBLOCK && (status = chan_send(h, &msgs[0])) == CHAN_OK)
+		*sent = 1;                      /* none fitted: waited for room for one */
+	return status;
+}
+
+int chan_recv_many(chan_t h, chan_msg_t *msgs, size_t max, size_t *got)
+{
+	uint64_t tag = SL_TAG(CS_OP_RECV_MANY, 1, 0), in[SL_MSG_WORDS] = { max }, w[SL_MSG_WORDS] = { 0 };
+	batch_buf_t buf;
+	chan_t slot;
+
+	if (got)
+		*got = 0;
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	if (!msgs || !got || max == 0 || max > CHAN_BATCH_MAX)
+		return CHAN_EINVAL;
+	if (!(slot = landing_take()))
+		return CHAN_ENOSPC;
+	uint64_t spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, 0, slot, 0), 1 + max * SL_MSG_WORDS);
+	long r = chan_call_buf(h, &tag, in, spec, w, buf);
+	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+	bool handle = r == 0 && (tag & SL_TAG_MOVED(0));
+	if (handle)
+		chan_close(slot);               /* nobody asked for it: close, not leak */
+	else
+		landing_give_back(slot);
+	if (status == CHAN_OK) {
+		size_t n = (tag & SL_TAG_BUFFER) && buf[0] / SL_MSG_WORDS == w[0] && w[0] <= max ? w[0] : 0;
+		__builtin_memcpy(msgs, &buf[1], n * sizeof *msgs);
+		*got = n;
+		if (!n)
+			status = CHAN_EIPC;     /* chanserv answered without the messages */
+	} else if (status == CHAN_EWOULDBLOCK && (status = chan_recv(h, &msgs[0])) == CHAN_OK) {
+		*got = 1;                       /* none there: waited for one */
+	}
+	return status;
 }
 
 static int simple_op(chan_t h, unsigned op, sl_msg_t *m)

@@ -93,6 +93,20 @@ int cap_insert_root(cspace_t *cs, uint32_t slot, void *obj, unsigned type,
 	return SL_OK;
 }
 
+int cap_insert_leaf(cspace_t *cs, uint32_t slot, void *obj, unsigned type, unsigned rights)
+{
+	cap_t *dst;
+	int err;
+
+	if (rights & ~(unsigned)SL_RIGHTS_ALL || rights & SL_RIGHT_COPY)
+		return SL_EINVAL;
+	if ((err = cspace_prepare_empty(cs, slot, &dst)) < 0)
+		return err;
+	*dst = (cap_t){ .obj = obj, .type = (uint8_t)type, .rights = (uint8_t)rights };
+	cs->ops->obj_get(obj, type);
+	return SL_OK;
+}
+
 int cap_derive(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst,
 	       unsigned rights, uint64_t badge)
 {
@@ -129,8 +143,10 @@ int cap_move(cspace_t *src_cs, uint32_t src, cspace_t *dst_cs, uint32_t dst)
 	if (err < 0 || (err = cspace_prepare_empty(dst_cs, dst, &d)) < 0)
 		return err;
 	*d = *s;
-	d->prev->next = d;
-	d->next->prev = d;
+	if (d->prev) {                  /* leaves are on no list */
+		d->prev->next = d;
+		d->next->prev = d;
+	}
 	*s = (cap_t){ 0 };
 	return SL_OK;
 }
@@ -140,10 +156,12 @@ void cap_delete_entry(const cspace_t *cs, cap_t *c)
 	void *obj = c->obj;
 	unsigned type = c->type;
 
-	/* Its descendants stay derived from its parent: one level up. */
-	for (cap_t *d = c->next; d != &cs->mdb->head && d->depth > c->depth; d = d->next)
-		d->depth--;
-	unlink(c);
+	if (c->prev) {
+		/* Its descendants stay derived from its parent: one level up. */
+		for (cap_t *d = c->next; d != &cs->mdb->head && d->depth > c->depth; d = d->next)
+			d->depth--;
+		unlink(c);
+	}
 	*c = (cap_t){ 0 };
 	cs->ops->obj_put(obj, type);
 }
@@ -164,8 +182,8 @@ int cap_revoke(cspace_t *cs, uint32_t slot)
 	cap_t *c;
 	int err = cspace_lookup(cs, slot, SL_CAP_NULL, 0, &c), n = 0;
 
-	if (err < 0)
-		return err;
+	if (err < 0 || !c->prev)
+		return err;             /* 0 for a leaf: it has no descendants */
 	/* The entry after c is its first descendant while it is deeper; a
 	 * deleted descendant has no descendants left to lift by then. */
 	while (c->next != &cs->mdb->head && c->next->depth > c->depth) {

@@ -189,6 +189,47 @@ void sched_wake_handoff(thread_t *t)
 	need_resched = true;    /* never stranded, even if the caller runs on */
 }
 
+/*
+ * The IPC fast path's switch: the current thread blocks (no timeout) with
+ * nothing on its kernel stack but its user frame, and `next`, a blocked
+ * thread that may run at once (the caller checked its priority), runs
+ * straight away without passing the run queues, keeping the rest of its
+ * quantum: into user mode at once if it blocked in the fast path too
+ * (next_in_user), else where it blocked. Interrupts off; the caller has
+ * let go of its lock as sched_block does. Never returns.
+ */
+void sched_fast_switch(thread_t *next, bool next_in_user)
+{
+	thread_t *prev = current;
+
+	prev->state = THREAD_BLOCKED;
+	next->state = THREAD_RUNNING;
+	switches++;
+	current = next;
+	switched_from = prev;
+	arch_fast_switch(prev, next, next_in_user);
+}
+
+/* The same when the current thread blocks with no partner to run: the
+ * next thread comes from the run queues, as in schedule(). */
+void sched_fast_block(void)
+{
+	thread_t *next = handoff ? handoff : rq_pop();
+
+	handoff = NULL;
+	if (!next)
+		next = idle;
+	need_resched = false;
+	next->ticks_left = SCHED_QUANTUM;
+	sched_fast_switch(next, false);
+}
+
+/* A thread that blocked in the fast path runs again after a switch. */
+void sched_resumed(void)
+{
+	finish_switch();
+}
+
 void sched_block(spinlock_t *held, uint64_t deadline)
 {
 	irq_state_t saved = held->saved;        /* held => interrupts are off */

@@ -4,38 +4,6 @@
 #include <kernel/waitq_core.h>
 #include <stddef.h>
 
-bool wq_insert(wq_list_t *q, wq_node_t *n)
-{
-	if (n->queue)
-		return false;
-	n->queue = q;
-	n->next = NULL;
-	n->prev = q->tail;
-	if (q->tail)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
-	return true;
-}
-
-bool wq_remove(wq_list_t *q, wq_node_t *n)
-{
-	if (n->queue != q)
-		return false;
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		q->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		q->tail = n->prev;
-	n->next = n->prev = NULL;
-	n->queue = NULL;
-	return true;
-}
-
 wq_node_t *wq_take_one(wq_list_t *q)
 {
 	while (q->head) {

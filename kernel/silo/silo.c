@@ -788,6 +788,7 @@ static void report_and_power_off(void)
 	for (silo_t *s = silo_first; s; s = s->next)
 		ok += silo_report(s);
 	kprintf("shutdown: cycle counter at %llu\n", (unsigned long long)arch_cycles());
+	kprintf("ipc: %llu switches through the fast path\n", (unsigned long long)ipc_fastpath_count());
 	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
 	bool clean = memory_all_back();
 	arch_poweroff(ok == silo_count && clean);

@@ -80,7 +80,10 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 
 void syscall_dispatch(trap_frame_t *f)
 {
-	thread_current()->uframe = f;
-	f->rax = (uint64_t)dispatch(f->rax, f);
+	thread_t *self = thread_current();
+
+	self->uframe = f;
+	if (f->rax < SL_SYS_CALL || f->rax > SL_SYS_REPLY_RECV || !ipc_fastpath_on || !ipc_fastpath(self, f))
+		f->rax = (uint64_t)dispatch(f->rax, f);
 	silo_return_to_user();
 }

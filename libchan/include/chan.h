@@ -42,6 +42,21 @@ int chan_sender(chan_t rx, chan_t *tx);
  * CHAN_EDISCONNECTED, queued messages are dropped, the name is unpublished. */
 int chan_destroy(chan_t h);
 
+/*
+ * Batches: up to CHAN_BATCH_MAX messages in one request, each with the
+ * semantics of chan_send / chan_recv (stamping, capacity, disconnect,
+ * order). chan_send_many sends msgs[0..n) in order as long as the channel
+ * takes them and sets *sent; if none fits it waits for room for the first,
+ * as chan_send does. chan_recv_many takes up to max waiting messages into
+ * msgs and sets *got; if none is there it waits for one, as chan_recv
+ * does. Both return CHAN_OK when at least one message moved, else the
+ * first message's error; n or max of 0 or past CHAN_BATCH_MAX, or a NULL
+ * pointer, is CHAN_EINVAL. Handles do not ride in batches (one arriving
+ * with a received message ends the batch and is closed).
+ */
+int chan_send_many(chan_t h, const chan_msg_t *msgs, size_t n, size_t *sent);
+int chan_recv_many(chan_t h, chan_msg_t *msgs, size_t max, size_t *got);
+
 /* Moves handle h to whoever receives msg; on success h is no longer ours. */
 int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h);
 

@@ -1,10 +1,15 @@
 /*
  * chanserv: the IPC loop around core/. It receives every request on the
- * server endpoint, parks the caller's reply capability in a slot of its
- * own (the request's token), lets the core decide, and carries out the
- * replies: minting handle capabilities, answering parked callers, dropping
- * the replies of silos that died. It answers with reply/reply_recv only,
- * which never block, so no client can stall it.
+ * server endpoint with the caller's reply capability landing straight in
+ * a free parking slot (the request's token), lets the core decide, and
+ * carries out the replies: minting handle capabilities, answering parked
+ * callers, dropping the replies of silos that died. It answers with
+ * reply/reply_recv only, which never block, so no client can stall it.
+ *
+ * A message's words go from the registers straight into the request (and
+ * out of the core's reply straight into the registers), so the core's is
+ * the only copy a message makes inside chanserv. A request answered at
+ * once costs one reply_recv, which also receives the next request.
  */
 #include "arena.h"
 #include "core/chanserv_core.h"
@@ -12,7 +17,6 @@
 #include <sys/ipc.h>
 #include <sys/sluice.h>
 
-#define SLOT_REPLY_IN 8                 /* a new call's reply capability */
 #define SLOT_MINT0 9                    /* handle capabilities on their way out */
 #define SLOT_MINT1 10
 #define SLOT_PARK_FIRST 64              /* parked replies: the tokens */
@@ -47,21 +51,77 @@ static void unpark(uint32_t slot)
 	parked_full &= ~(1ull << (slot / 64));
 }
 
+/* The registers of one IPC system call but the data words, which
+ * cs_ipc takes from and puts wherever the caller keeps them. */
+typedef struct cs_regs {
+	uint64_t tag;                   /* RSI */
+	uint64_t badge;                 /* RDI out */
+	uint64_t spec;                  /* RBX: spec in, unwrapped badge 0 out */
+} cs_regs_t;
+
+/* chanserv's message buffer (<abi/ipc.h>): batches arrive and leave here.
+ * Every receive names it, and every system call points RBP at it. */
+static struct {
+	uint64_t count;                 /* words that follow */
+	cs_msg_t msg[CHAN_BATCH_MAX];
+} batch __attribute__((aligned(64)));
+#define BATCH_WORDS (1 + CHAN_BATCH_MAX * SL_MSG_WORDS)
+
+/* Words for calls that send none, and a place for words nobody reads. */
+static const uint64_t no_words[SL_MSG_WORDS];
+static uint64_t ignored_words[SL_MSG_WORDS];
+
+/*
+ * System call nr on cap with the words loaded from in and the words that
+ * come back stored in out, and RBP pointing at `batch`; RBP comes back
+ * clobbered (unwrapped badge 1, never used here). Blocks as the call does (recv and reply_recv until a
+ * message arrives; reply never).
+ */
+static long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
+{
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = cap, rsi = m->tag, rbx = m->spec;
+	long rax = nr;
+
+	__asm__ volatile("leaq %[buf], %%rbp\n\tsyscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : [buf] "m"(batch)
+			 : "rcx", "r11", "rbp", "memory");
+	m->tag = rsi;
+	m->badge = rdi;
+	m->spec = rbx;
+	out[0] = rdx;
+	out[1] = r10;
+	out[2] = r8;
+	out[3] = r9;
+	out[4] = r12;
+	out[5] = r13;
+	out[6] = r14;
+	out[7] = r15;
+	return rax;
+}
+
 static bool minted[2];                  /* the last reply's handles became capabilities */
 
-/* Builds the reply message for r, minting its handle capabilities. */
-static void build_reply(const cs_reply_t *r, sl_msg_t *m)
+/* The tag of the reply r, minting its handle capabilities (the words go
+ * straight from r->words). */
+static uint64_t reply_tag(const cs_reply_t *r)
 {
 	uint32_t slots[2] = { SLOT_MINT0, SLOT_MINT1 }, ncaps = 0;
 
-	*m = (sl_msg_t){ .tag = SL_TAG((uint32_t)r->status, 8, 0) };
-	memcpy(m->w, r->words.w, sizeof m->w);
 	for (uint32_t i = 0; i < r->nhandles; i++) {
 		minted[i] = sl_cap_mint(SL_SLOT_SERVER, slots[i], SL_RIGHT_SEND | SL_RIGHT_GRANT,
 					r->handles[i]) == 0;
 		ncaps += minted[i];
 	}
-	m->tag = SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
 }
 
 /*
@@ -82,14 +142,16 @@ static void send_reply(const cs_reply_t *r);
 
 /* After r's reply went out: a minted capability still in our slot was not
  * taken (or the mint failed), so the handle goes; a failed message
- * delivery goes back instead, handle and all. */
-static void after_reply(const cs_reply_t *r, bool dead)
+ * delivery goes back instead (note: true), handle and all. */
+static void after_reply(const cs_reply_t *r, bool dead, bool note)
 {
 	const uint32_t slots[2] = { SLOT_MINT0, SLOT_MINT1 };
 	sl_cap_info_t info;
 
 	if (dead && r->has_msg) {
-		if (returns_n < LEFT_MAX)
+		if (!note)
+			;                       /* the caller gives it back itself */
+		else if (returns_n < LEFT_MAX)
 			returns[returns_n++] = *r;
 		else
 			printf("chanserv: %u undelivered messages at once; one is lost\n", LEFT_MAX);
@@ -127,14 +189,13 @@ static void finish_left_over(void)
 
 static void send_reply(const cs_reply_t *r)
 {
-	sl_msg_t m;
-
 	if (r->drop) {
 		sl_cap_delete(r->token);
 	} else {
-		build_reply(r, &m);
-		long err = sl_reply(r->token, &m);
-		after_reply(r, err == SL_EDEAD);
+		cs_regs_t m = { .tag = reply_tag(r) };
+		long err = cs_ipc(SL_SYS_REPLY, r->token, &m, r->words.w, ignored_words);
+		if (r->nhandles || (err == SL_EDEAD && r->has_msg))
+			after_reply(r, err == SL_EDEAD, true);
 	}
 	unpark(r->token);
 }
@@ -213,22 +274,22 @@ static void configure_silos(void)
 	}
 }
 
-/* Answers the call in SLOT_REPLY_IN at once, with status. */
-static void refuse(int32_t status)
-{
-	sl_msg_t m = { .tag = SL_TAG((uint32_t)status, 0, 0) };
-
-	if (sl_reply(SLOT_REPLY_IN, &m) < 0)
-		sl_cap_delete(SLOT_REPLY_IN);
-}
-
-/* Decodes one call into a request; false if it is malformed (answered). */
-static bool decode(const sl_msg_t *m, uint32_t token, cs_request_t *q)
+/* Decodes one call, whose words cs_ipc already put in q->words, into a
+ * request; false if it is malformed (answered). */
+static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
 	unsigned ncaps = SL_TAG_NCAPS(m->tag);
 
-	*q = (cs_request_t){ .op = SL_TAG_LABEL(m->tag), .badge = m->badge, .token = token };
-	memcpy(q->words.w, m->w, sizeof q->words.w);
+	/* Registers past the length still hold chanserv's own values (the
+	 * last reply's words): never let them pass for the caller's. */
+	for (unsigned i = SL_TAG_LEN(m->tag); i < SL_MSG_WORDS; i++)
+		q->words.w[i] = 0;
+	q->op = SL_TAG_LABEL(m->tag);
+	q->badge = m->badge;
+	q->token = token;
+	q->silo = 0;
+	q->carries = false;
+	q->carried_badge = 0;
 	if (!(m->badge & CHAN_BADGE_HANDLE))
 		q->silo = (uint16_t)m->badge;
 	/* Only a chanserv handle may ride along, and it arrives unwrapped. */
@@ -239,52 +300,168 @@ static bool decode(const sl_msg_t *m, uint32_t token, cs_request_t *q)
 	return true;
 }
 
+/*
+ * CS_OP_SEND_MANY: the messages in `batch`, each a CS_OP_TRY_SEND of its
+ * own (same stamping, capacity and disconnect rules), in order, until one
+ * cannot go. The answer: CHAN_OK and how many went, or the first one's
+ * error if none did (libchan then waits with a plain send).
+ */
+static const cs_reply_t *send_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	static cs_reply_t answer;
+	uint64_t n = batch.count / SL_MSG_WORDS;
+	int32_t status = CHAN_OK;
+	uint32_t sent = 0;
+
+	if (!decode(m, token, q) || q->carries || !(m->tag & SL_TAG_BUFFER) ||
+	    batch.count % SL_MSG_WORDS || n == 0 || n > CHAN_BATCH_MAX)
+		status = CHAN_EINVAL;
+	q->op = CS_OP_TRY_SEND;
+	for (uint32_t i = 0; i < n && status == CHAN_OK; i++) {
+		q->words = batch.msg[i];
+		cs_request(&state, q, &out);
+		const cs_reply_t *mine = send_replies(token);
+		status = mine ? mine->status : CHAN_EIPC;
+		sent += status == CHAN_OK;
+	}
+	answer = (cs_reply_t){ .token = token, .status = sent ? CHAN_OK : status, .words.w = { sent } };
+	return &answer;
+}
+
+/* Where each message of a receive batch came from, to give it back. */
+typedef struct batch_origin {
+	bool has_msg;
+	int32_t chan, carried;
+	uint64_t chan_id;
+} batch_origin_t;
+
+/* Gives the messages of a batch that could not be delivered back to
+ * their channels, the last first, so they stay in order at the front. */
+static void give_back_batch(const batch_origin_t *from, uint32_t n)
+{
+	while (n) {
+		n--;
+		cs_reply_t failed = { .has_msg = from[n].has_msg, .chan = from[n].chan,
+				      .chan_id = from[n].chan_id, .carried = from[n].carried,
+				      .words = batch.msg[n] };
+		cs_return(&state, &failed, &back);
+		send_back();
+	}
+}
+
+/*
+ * CS_OP_RECV_MANY: up to w0 messages, each a CS_OP_TRY_RECV of its own,
+ * into `batch`; a message carrying a handle ends the batch and the handle
+ * goes with the answer. Answered here, with reply (the answer's buffer
+ * must fit the caller's: if it does not, or the caller is gone, the
+ * messages go back to their channel).
+ */
+static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	static batch_origin_t taken[CHAN_BATCH_MAX];
+	cs_reply_t a = { .token = token };
+	int32_t status = CHAN_OK;
+	uint32_t got = 0;
+	bool ok = decode(m, token, q) && !q->carries;
+	uint64_t max = q->words.w[0];
+
+	if (!ok || max == 0 || max > CHAN_BATCH_MAX)
+		status = CHAN_EINVAL;
+	q->op = CS_OP_TRY_RECV;
+	while (status == CHAN_OK && got < max) {
+		cs_request(&state, q, &out);
+		const cs_reply_t *r = send_replies(token);
+		if (!r || r->status != CHAN_OK) {
+			status = r ? r->status : CHAN_EIPC;
+			break;
+		}
+		taken[got] = (batch_origin_t){ r->has_msg, r->chan, r->carried, r->chan_id };
+		batch.msg[got++] = r->words;
+		if (r->nhandles) {              /* a handle rides: it ends the batch */
+			a.nhandles = r->nhandles;
+			a.handles[0] = r->handles[0];
+			a.handles[1] = r->handles[1];
+			break;
+		}
+	}
+	batch.count = (uint64_t)got * SL_MSG_WORDS;
+	a.status = got ? CHAN_OK : status;
+	a.words.w[0] = got;
+	cs_regs_t rm = { .tag = reply_tag(&a) | (got ? SL_TAG_BUFFER : 0) };
+	long err = cs_ipc(SL_SYS_REPLY, token, &rm, a.words.w, ignored_words);
+	a.has_msg = got > 0;
+	if (a.nhandles)                 /* the messages go back below, handle and all */
+		after_reply(&a, err < 0, false);
+	if (err < 0 && got)
+		give_back_batch(taken, got);
+	if (err == SL_EFAULT) {         /* refused: the caller's buffer was too small */
+		rm = (cs_regs_t){ .tag = SL_TAG((uint32_t)CHAN_EINVAL, 8, 0) };
+		cs_ipc(SL_SYS_REPLY, token, &rm, no_words, ignored_words);
+	}
+	unpark(token);
+}
+
+/* Handles one request that arrived with its reply capability in token:
+ * returns the reply to send with the next receive (token's own), if the
+ * core answers it at once; the others go out now. */
+static const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+{
+	if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
+		return send_many(m, token, q);
+	if (SL_TAG_LABEL(m->tag) == CS_OP_RECV_MANY) {
+		recv_many(m, token, q);
+		return NULL;
+	}
+	if (decode(m, token, q)) {
+		cs_request(&state, q, &out);
+	} else {
+		out.n = 1;
+		out.r[0] = (cs_reply_t){ .token = token, .status = CHAN_EINVAL };
+	}
+	return send_replies(token);
+}
+
 int main(void)
 {
-	sl_msg_t m = { .spec = SL_SPEC(0, SLOT_REPLY_IN, 0, 0) };
-	cs_request_t q;
+	static cs_request_t q;
+	uint32_t token = park_slot();   /* where the next call's reply capability lands */
+	cs_regs_t m = { .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
 	long r;
 
-	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
 	cs_init(&state, &pager);
 	if (!cs_out_attach(&state, &out) || !cs_out_attach(&state, &back))
 		printf("chanserv: no memory for replies\n");
 	configure_silos();
+	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
 	printf("chanserv: serving %u silos (events: %ld, memory: %s)\n", sl_silo_table()->count - 1, r,
 	       pages_from_kernel() ? "mapped" : "static arena");
-	r = sl_recv(SL_SLOT_SERVER, &m);
+	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 	for (;;) {
 		const cs_reply_t *mine = NULL;
-		uint32_t token = 0;
 
-		finish_left_over();
-
+		if (returns_n || unclaimed_n)
+			finish_left_over();
 		if (r == 0 && m.badge == SL_BADGE_KERNEL) {
-			cs_silo_exit(&state, (uint16_t)m.w[0], &out);
+			cs_silo_exit(&state, (uint16_t)q.words.w[0], &out);
 			send_replies(0);
-		} else if (r == 0 && (m.tag & SL_TAG_CALL) && !(token = park_slot())) {
-			refuse(CHAN_ELIMIT);            /* every parking slot holds a waiting reply */
-		} else if (r == 0 && (m.tag & SL_TAG_CALL) &&
-			   (sl_cap_move(SLOT_REPLY_IN, token) == 0 || (unpark(token), false))) {
-			if (decode(&m, token, &q)) {
-				cs_request(&state, &q, &out);
-			} else {
-				out.n = 1;
-				out.r[0] = (cs_reply_t){ .token = token, .status = CHAN_EINVAL };
-			}
-			mine = send_replies(token);
-		} else {
-			sl_cap_delete(SLOT_REPLY_IN);   /* a send, or no room: nobody to answer */
-		}
+		} else if (r == 0 && (m.tag & SL_TAG_CALL)) {
+			mine = handle_call(&m, token, &q);
+			if (!mine)              /* parked (or answered): a new landing slot */
+				token = 0;
+		}                               /* else a send, or none to answer */
+		if (!token)                     /* none was free: calls fail at once meanwhile */
+			token = park_slot();
 		if (mine) {
-			build_reply(mine, &m);
-			unpark(token);
-			m.spec = SL_SPEC(token, SLOT_REPLY_IN, 0, 0);
-			r = sl_reply_recv(SL_SLOT_SERVER, &m);
-			after_reply(mine, (m.tag & SL_TAG_REPLY_DEAD) != 0);    /* `out` is untouched until the next request */
+			/* The answer uses token up; the next call lands there again. */
+			m = (cs_regs_t){ .tag = reply_tag(mine),
+					 .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(token, token, 0, 0), BATCH_WORDS) };
+			r = cs_ipc(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, mine->words.w, q.words.w);
+			bool dead = (m.tag & SL_TAG_REPLY_DEAD) != 0;
+			if (mine->nhandles || (dead && mine->has_msg))
+				after_reply(mine, dead, true);  /* `out` is untouched until the next request */
 		} else {
-			m.spec = SL_SPEC(0, SLOT_REPLY_IN, 0, 0);
-			r = sl_recv(SL_SLOT_SERVER, &m);
+			m = (cs_regs_t){ .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
+			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 		}
 	}
 }

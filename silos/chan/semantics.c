@@ -385,6 +385,135 @@ static int bad_input(void)
 	return tap_done("chansem bad-input");
 }
 
+/* ---- batches: chan_send_many / chan_recv_many ---- */
+
+static chan_t batch_tx;
+
+static int late_sender(void *arg)
+{
+	chan_msg_t m = make_msg(7, 4242, 0);
+
+	(void)arg;
+	sl_sleep_ms(50);
+	return chan_send(batch_tx, &m);
+}
+
+/* Sends seq first..first+n-1 in one batch; returns how many went. */
+static size_t send_seq(chan_t tx, uint64_t first, size_t n, int *status)
+{
+	chan_msg_t m[CHAN_BATCH_MAX];
+	size_t sent = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m[i] = make_msg(3, first + i, ~(first + i));
+	*status = chan_send_many(tx, m, n, &sent);
+	return sent;
+}
+
+/* Receives a batch; counts messages out of order or unstamped. */
+static size_t recv_seq(chan_t rx, uint64_t first, size_t max, int *status, long *bad)
+{
+	chan_msg_t m[CHAN_BATCH_MAX];
+	size_t got = 0;
+
+	*status = chan_recv_many(rx, m, max, &got);
+	for (size_t i = 0; i < got; i++)
+		*bad += msg_word(&m[i], 0) != first + i || msg_word(&m[i], 1) != ~(first + i) ||
+			m[i].sender != (uint64_t)sl_silo_id() || m[i].type != 3;
+	return got;
+}
+
+/*
+ * CS_OP_RECV_MANY by hand, naming a buffer of `words` words at buf (RBP)
+ * and asking for up to max: returns the answer's label (or the kernel's
+ * error), *flags the tag's SL_TAG_BUFFER.
+ */
+static __attribute__((noinline)) long raw_recv_many(chan_t h, uint64_t max, unsigned words, uint64_t *buf,
+						   uint64_t *flags)
+{
+	register uint64_t r10 __asm__("r10") = 0, r8 __asm__("r8") = 0, r9 __asm__("r9") = 0;
+	register uint64_t r12 __asm__("r12") = 0, r13 __asm__("r13") = 0, r14 __asm__("r14") = 0;
+	register uint64_t r15 __asm__("r15") = 0;
+	uint64_t rdx = max, rdi = h, rsi = SL_TAG(CS_OP_RECV_MANY, 1, 0);
+	uint64_t rbx = SL_SPEC_WITH_BUFFER(0ull, words);
+	long rax = SL_SYS_CALL;
+
+	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : [buf] "m"(buf)
+			 : "rcx", "r11", "rbp", "memory");
+	*flags = rsi & SL_TAG_BUFFER;
+	return rax < 0 ? rax : (long)(int)SL_TAG_LABEL(rsi);
+}
+
+static int batch(void)
+{
+	chan_t tx, rx, tx8, rx8;
+	chan_msg_t m[CHAN_BATCH_MAX + 1];
+	size_t n = 99;
+	long bad = 0;
+	int st = 0, code;
+	size_t k;
+
+	check(chan_create(64, &tx, &rx) == 0 && chan_create(8, &tx8, &rx8) == 0, "create", 0);
+	check(chan_send_many(tx, m, 0, &n) == CHAN_EINVAL && n == 0 &&
+	      chan_send_many(tx, m, CHAN_BATCH_MAX + 1, &n) == CHAN_EINVAL &&
+	      chan_send_many(tx, NULL, 1, &n) == CHAN_EINVAL && chan_send_many(tx, m, 1, NULL) == CHAN_EINVAL,
+	      "send_many: n = 0, n > 64, NULL messages, NULL count: CHAN_EINVAL", 0);
+	check(chan_recv_many(rx, m, 0, &n) == CHAN_EINVAL && chan_recv_many(rx, m, 65, &n) == CHAN_EINVAL &&
+	      chan_recv_many(rx, NULL, 1, &n) == CHAN_EINVAL && chan_recv_many(rx, m, 1, NULL) == CHAN_EINVAL,
+	      "recv_many: max = 0, max > 64, NULL messages, NULL count: CHAN_EINVAL", 0);
+	check(chan_send_many(300, m, 1, &n) == CHAN_EBADHANDLE && chan_recv_many(0, m, 1, &n) == CHAN_EBADHANDLE,
+	      "batches on non-handles: CHAN_EBADHANDLE", 0);
+	check(chan_send_many(rx, m, 1, &n) == CHAN_EPERM && chan_recv_many(tx, m, 1, &n) == CHAN_EPERM,
+	      "batches on the wrong side: CHAN_EPERM", 0);
+	check(chan_try_recv(rx, m) == CHAN_EWOULDBLOCK, "nothing was sent by the refused calls", 0);
+
+	k = send_seq(tx, 100, 64, &st);
+	check(k == 64 && st == 0, "64 messages in one batch", (long)k);
+	k = recv_seq(rx, 100, 64, &st, &bad);
+	check(k == 64 && st == 0 && bad == 0, "64 back in one batch, in order, each stamped with the sender",
+	      (long)k);
+	check(send_seq(tx, 200, 5, &st) == 5 && recv_seq(rx, 200, 2, &st, &bad) == 2 &&
+	      recv_seq(rx, 202, 64, &st, &bad) == 3 && bad == 0, "a batch drained in parts (2, then 3)", bad);
+	k = send_seq(tx8, 300, 20, &st);
+	check(k == 8 && st == 0, "capacity 8: a batch of 20 sends 8", (long)k);
+	check(recv_seq(rx8, 300, 64, &st, &bad) == 8 && bad == 0 && chan_try_recv(rx8, m) == CHAN_EWOULDBLOCK,
+	      "and exactly those 8 arrive", bad);
+	m[0] = make_msg(3, 400, ~400ull);
+	check(chan_send(tx, &m[0]) == 0 && recv_seq(rx, 400, 64, &st, &bad) == 1 && bad == 0,
+	      "a plain send, received by a batch", bad);
+
+	/* An answer that does not fit the caller's buffer is refused by the
+	 * kernel; chanserv puts the messages back and says CHAN_EINVAL. */
+	static uint64_t small[1 + 2 * SL_MSG_WORDS];
+	uint64_t flags = 0;
+	k = send_seq(tx, 600, 6, &st);
+	long r = raw_recv_many(rx, 6, 1 + 2 * SL_MSG_WORDS, small, &flags);
+	check(k == 6 && r == CHAN_EINVAL && !flags, "a buffer too small for the answer: CHAN_EINVAL", r);
+	k = recv_seq(rx, 600, 64, &st, &bad);
+	check(k == 6 && bad == 0, "and none of the 6 messages is lost, nor out of order", (long)k);
+
+	batch_tx = tx;
+	int tid = sl_thread_create(late_sender, NULL);
+	check(chan_recv_many(rx, m, 64, &n) == 0 && n == 1 && msg_word(&m[0], 0) == 4242,
+	      "an empty channel: recv_many waits for a message", (long)n);
+	sl_thread_join(tid, &code);
+
+	k = send_seq(tx, 500, 3, &st);
+	check(k == 3 && chan_close(tx) == 0, "3 sent, then the sender closed", (long)k);
+	k = recv_seq(rx, 500, 64, &st, &bad);
+	check(k == 3 && st == 0 && bad == 0, "the 3 arrive", (long)k);
+	n = 99;
+	check(chan_recv_many(rx, m, 64, &n) == CHAN_EDISCONNECTED && n == 0,
+	      "then CHAN_EDISCONNECTED, nothing received", (long)n);
+	n = 99;
+	check(chan_close(rx8) == 0 && chan_send_many(tx8, m, 4, &n) == CHAN_EDISCONNECTED && n == 0,
+	      "a batch to a channel with no receiver left: CHAN_EDISCONNECTED, none sent", (long)n);
+	return tap_done("chansem batch");
+}
+
 int main(int argc, char **argv)
 {
 	const char *r = argc > 1 ? argv[1] : "";
@@ -401,6 +530,7 @@ int main(int argc, char **argv)
 	if (!strcmp(r, "kill-peer")) return kill_peer();
 	if (!strcmp(r, "quota")) return quota();
 	if (!strcmp(r, "bad-input")) return bad_input();
+	if (!strcmp(r, "batch")) return batch();
 	if (!strcmp(r, "loss-source")) return lossless('s');
 	if (!strcmp(r, "loss-victim")) return lossless('v');
 	if (!strcmp(r, "loss-other")) return lossless('o');

@@ -20,10 +20,12 @@ int main(int argc, char **argv)
 		sl_call(SL_SLOT_SERVER, &m);
 	}
 	t0 = sl_rdtsc();
+	sl_profile_begin(1);            /* ./sluice profile ipc: one window */
 	for (int i = 0; i < ROUNDS; i++) {
 		m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { (uint64_t)i } };
 		sl_call(SL_SLOT_SERVER, &m);
 	}
+	sl_profile_end(1);
 	rt = (sl_rdtsc() - t0 - base) / ROUNDS;
 	printf("ipcbench: null system call: %llu instructions\n", (unsigned long long)nul);
 	printf("ipcbench: call + reply_recv round trip (%s): %llu instructions\n",

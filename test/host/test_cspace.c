@@ -1297,12 +1297,58 @@ static void test_random_operations_match_model(void **state)
 	assert_ptr_equal(mdb.head.next, &mdb.head);
 }
 
+/* A leaf (a reply capability) stays off the derivation list: it can be
+ * moved, deleted and revoked (nothing to revoke) like any capability, and
+ * it holds its object like any other. */
+static void test_leaf_is_off_the_list_and_moves_and_deletes(void **state)
+{
+	(void)state;
+	fake_obj_t *r = new_obj(REPLY), *e = new_obj(EP);
+	cap_t *c = NULL;
+
+	root(&a, 1, e, ALL);
+	assert_int_equal(cap_insert_leaf(&a, 2, r, REPLY, SEND | GRANT), SL_OK);
+	expect_cap(&a, 2, r, SEND | GRANT, 0);
+	expect_live(r, 1);
+	assert_int_equal(cspace_lookup(&a, 2, REPLY, 0, &c), SL_OK);
+	assert_null(c->prev);
+	assert_ptr_equal(mdb.head.next->obj, e);        /* only the root is listed */
+	assert_ptr_equal(mdb.head.next->next, &mdb.head);
+	assert_int_equal(cap_revoke(&a, 2), 0);
+	assert_int_equal(cap_move(&a, 2, &b, 7), SL_OK);
+	expect_empty(&a, 2);
+	expect_cap(&b, 7, r, SEND | GRANT, 0);
+	assert_int_equal(cap_copy(&b, 7, &b, 8), SL_EPERM);    /* no copy right */
+	assert_int_equal(cap_delete(&b, 7), SL_OK);
+	assert_true(r->freed);
+	assert_ptr_equal(mdb.head.next->next, &mdb.head);
+}
+
+/* A leaf goes only into an empty slot in range, never with the copy right;
+ * a failed insert changes nothing. */
+static void test_leaf_bad_input_changes_nothing(void **state)
+{
+	(void)state;
+	fake_obj_t *r = new_obj(REPLY), *e = new_obj(EP);
+
+	root(&a, 1, e, ALL);
+	save();
+	assert_int_equal(cap_insert_leaf(&a, 1, r, REPLY, SEND), SL_EEXIST);
+	assert_int_equal(cap_insert_leaf(&a, 0, r, REPLY, SEND), SL_EINVAL);
+	assert_int_equal(cap_insert_leaf(&a, a.size, r, REPLY, SEND), SL_EINVAL);
+	assert_int_equal(cap_insert_leaf(&a, 2, r, REPLY, SEND | COPY), SL_EINVAL);
+	expect_unchanged();
+	assert_false(r->used);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_slot_0_is_the_null_capability),
+		T(test_leaf_is_off_the_list_and_moves_and_deletes),
+		T(test_leaf_bad_input_changes_nothing),
 		T(test_slots_at_or_past_size_are_einval),
 		T(test_empty_slot_is_ecap),
 		T(test_wrong_type_is_ecap),

@@ -107,7 +107,13 @@ enum chanserv_op {
 	CS_OP_DESTROY = 12,             /* sync handle */
 	CS_OP_PUBLISH = 13,             /* handle; w0-w3 the name */
 	CS_OP_LOOKUP = 14,              /* boot cap; w0-w3 the name -> cap: handle */
+	CS_OP_SEND_MANY = 15,           /* handle; buffer: n messages (8n words) -> w0 sent */
+	CS_OP_RECV_MANY = 16,           /* handle; w0 max -> w0 received, buffer: them;
+					 * cap: a handle that rode with the last one */
 };
+
+/* The most messages one batch request carries. */
+#define CHAN_BATCH_MAX 64
 
 /* A message carries a handle when a capability comes with CS_OP_SEND. */
 

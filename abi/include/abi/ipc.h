@@ -62,6 +62,24 @@
 #define SL_SPEC_REPLY_SLOT(spec) ((unsigned int)((spec) >> 12) & 0xfff)
 #define SL_SPEC_CAP_SLOT(spec, i) ((unsigned int)((spec) >> (24 + 12 * (i))) & 0xfff)
 
+/*
+ * Message buffers: a message may carry, beside its registers, up to
+ * SL_MSG_BUFFER_WORDS words from the sender's memory. The sender sets
+ * SL_TAG_BUFFER and points RBP at its buffer, whose first word is the
+ * number of words that follow. The receiver (or a caller, for the reply)
+ * names its own buffer with RBP and its size in words, count word
+ * included, in spec bits 48-59 (SL_SPEC_BUFFER). The part arrives there,
+ * count word first, when it fits; on receipt SL_TAG_BUFFER says it did.
+ * If it did not (no buffer named, too small, not writable) the registers
+ * still arrive and the tag says so: the sender's buffer is untouched. A
+ * reply whose part would not fit the caller's buffer is refused instead
+ * (SL_EFAULT, nothing happens), so an answer never loses its part.
+ */
+#define SL_TAG_BUFFER (1ull << 38)
+#define SL_MSG_BUFFER_WORDS 512
+#define SL_SPEC_BUFFER(spec) ((unsigned int)((spec) >> 48) & 0xfff)
+#define SL_SPEC_WITH_BUFFER(spec, words) ((spec) | (unsigned long long)((words) & 0xfff) << 48)
+
 /* The badge of messages the kernel itself sends (silo events). */
 #define SL_BADGE_KERNEL (~0ull)
 

@@ -38,6 +38,8 @@ syscall_entry:
 	movq %rsp, %rdi
 	sti
 	call syscall_dispatch
+	.globl syscall_exit
+syscall_exit:                   /* also the IPC fast path's way out (fastswitch.S) */
 	cli
 	pop_gprs
 	addq $16, %rsp          /* vector, error */

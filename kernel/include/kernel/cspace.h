@@ -16,6 +16,11 @@
  * from its parent); revoke deletes the descendants. Every operation is
  * O(1) but revoke (O(descendants)) and delete (O(descendants) for the lift).
  *
+ * Leaves: a capability that can never have descendants (a reply
+ * capability never carries the copy right) may be put in a slot without
+ * joining the list (prev == NULL). Filling and emptying such a slot is a
+ * few stores, which is what a call costs once per round trip.
+ *
  * Every function checks everything before changing anything.
  */
 #ifndef KERNEL_CSPACE_H
@@ -78,6 +83,10 @@ int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out);
 /* A new root capability to obj in an empty slot. */
 int cap_insert_root(cspace_t *cs, uint32_t slot, void *obj, unsigned type,
 		    unsigned rights, uint64_t badge);
+
+/* A capability to obj in an empty slot, outside the derivation list (see
+ * "Leaves"); rights must not include SL_RIGHT_COPY (SL_EINVAL). */
+int cap_insert_leaf(cspace_t *cs, uint32_t slot, void *obj, unsigned type, unsigned rights);
 
 /* A child of src (possibly in another cspace) with rights (src's & rights)
  * and, if badge != 0, that badge; src needs SL_RIGHT_COPY. Badging needs an

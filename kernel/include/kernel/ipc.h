@@ -45,9 +45,13 @@ typedef struct notification {
 	waitq_t waiters;
 } notification_t;
 
+/* A thread's reply object: made on its first call and used by every call
+ * it makes (a thread has one call outstanding at most). The capability a
+ * call puts in the receiver's cspace names it; refs counts those (0 or 1). */
 typedef struct reply {
 	kobj_t hdr;
-	struct thread *caller;          /* NULL once answered or the caller died */
+	struct thread *caller;          /* waiting for the answer; NULL otherwise */
+	struct thread *owner;           /* the thread it serves; NULL once that exits */
 } reply_t;
 
 /* A thread's IPC state. */
@@ -95,9 +99,19 @@ void ipc_orphan_objects(struct silo *s);
  * the bound events endpoint. */
 void ipc_post_silo_event(silo_event_t *ev);
 
-/* At shutdown: drops the kernel's hold on the events endpoint and frees
- * the spare reply objects, so every frame can be counted back. */
+/* At shutdown: drops the kernel's hold on the events endpoint, so every
+ * frame can be counted back. */
 void ipc_release_all(void);
+
+/* The fast path of call, reply_recv, recv and reply (f->rax). When a call
+ * that blocks can be carried out it does not return: the thread blocks and
+ * the partner (or the scheduler's pick) runs; a reply done returns true
+ * with the result in f->rax. It returns false, having changed nothing,
+ * when the generic path must handle the call. Takes ipc_lock. */
+bool ipc_fastpath(struct thread *self, trap_frame_t *f);
+
+/* Off with ipc.slowpath; read by the system-call dispatch. */
+extern bool ipc_fastpath_on;
 
 uint64_t ipc_fastpath_count(void);
 void ipc_set_fastpath(bool on);

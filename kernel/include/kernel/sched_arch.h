@@ -14,6 +14,13 @@ void arch_thread_setup(thread_t *t);
  * system calls, then registers. Returns when prev runs again. */
 void arch_switch_to(thread_t *prev, thread_t *next);
 
+/* The IPC fast path's switch (kernel/arch/x86_64/fastswitch.S): prev
+ * blocks with only its user frame on its kernel stack, so that a switch to
+ * it later finishes its system call in ipc_fastpath_resume(); next runs
+ * at once, straight into user mode if next_in_user (it blocked that way
+ * too), else where it blocked. Interrupts off; never returns. */
+__attribute__((noreturn)) void arch_fast_switch(thread_t *prev, thread_t *next, bool next_in_user);
+
 /* Where a new thread begins, with interrupts off. */
 __attribute__((noreturn)) void thread_start(void);
 

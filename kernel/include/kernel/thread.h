@@ -77,6 +77,8 @@ typedef struct thread {
 	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
 	struct reply *ipc_reply;        /* a caller's reply object */
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
+	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on
+					 * its kernel stack but its user frame */
 
 	/* x87/SSE/AVX registers of a silo thread while it is switched out;
 	 * the default state from its creation on (arch_fpu_init). */
@@ -142,6 +144,17 @@ void sched_block(spinlock_t *held, uint64_t deadline);
 
 /* Makes a blocked thread ready. Interrupts must be off. */
 void sched_wake(thread_t *t);
+
+/* The IPC fast path: block the current thread and run `next` (blocked,
+ * allowed to run now) directly; see sched.c. Never returns. */
+__attribute__((noreturn)) void sched_fast_switch(thread_t *next, bool next_in_user);
+
+/* The same with the next thread taken from the run queues. */
+__attribute__((noreturn)) void sched_fast_block(void);
+
+/* First thing a thread that blocked in the fast path does when a switch
+ * resumes it (the scheduler's end of the switch). */
+void sched_resumed(void);
 
 /* Timer interrupt: expire timeouts, charge the running thread. */
 void sched_tick(void);

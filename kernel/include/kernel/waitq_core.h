@@ -17,6 +17,7 @@
 #define KERNEL_WAITQ_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct wq_node {
@@ -29,11 +30,40 @@ typedef struct wq_list {
 	wq_node_t *head, *tail;
 } wq_list_t;
 
-/* Appends n; returns false (and does nothing) if n is already on a list. */
-bool wq_insert(wq_list_t *q, wq_node_t *n);
+/* Appends n; returns false (and does nothing) if n is already on a list.
+ * Inline, with wq_remove: both sit on the IPC fast path. */
+static inline bool wq_insert(wq_list_t *q, wq_node_t *n)
+{
+	if (n->queue)
+		return false;
+	n->queue = q;
+	n->next = NULL;
+	n->prev = q->tail;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+	return true;
+}
 
 /* Removes n if it is on q; returns whether it was. */
-bool wq_remove(wq_list_t *q, wq_node_t *n);
+static inline bool wq_remove(wq_list_t *q, wq_node_t *n)
+{
+	if (n->queue != q)
+		return false;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		q->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		q->tail = n->prev;
+	n->next = n->prev = NULL;
+	n->queue = NULL;
+	return true;
+}
 
 /* Takes the first blocked node off q, clears its flag and returns it.
  * Nodes before it that are no longer blocked are dropped from q. */

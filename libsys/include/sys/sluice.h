@@ -51,6 +51,18 @@ static inline uint64_t sl_rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+/*
+ * Profiling windows: no-op marker instructions (`nopl DISP32(%rax)`) that
+ * the insn-profile QEMU plugin (./sluice profile) recognises by their
+ * bytes. Instructions between sl_profile_begin(id) and sl_profile_end(id)
+ * are counted when window id is selected; outside QEMU they cost nothing.
+ */
+#define SL_PROFILE_MAGIC 0x51f00000u
+#define sl_profile_begin(id) \
+	__asm__ volatile("nopl %c0(%%rax)" ::"i"(SL_PROFILE_MAGIC | (id) << 1 | 1) : "memory")
+#define sl_profile_end(id) \
+	__asm__ volatile("nopl %c0(%%rax)" ::"i"(SL_PROFILE_MAGIC | (id) << 1) : "memory")
+
 /* libc subset (also declared by <string.h>) */
 #include <string.h>
 long strtol_simple(const char *s);  /* decimal, optional '-'; stops at a non-digit */

@@ -1,0 +1,289 @@
+/*
+ * The IPC fast path, in the manner of seL4's fastpath.c: call and
+ * reply_recv in the common case of a client/server round trip (and the
+ * simple cases of recv and reply, which a server that parks calls uses),
+ * entered straight from the system-call dispatch before the generic
+ * decoding.
+ *
+ * It is taken only when
+ *  - the message fits in registers (length <= 8) and carries neither
+ *    capabilities nor a buffer part;
+ *  - call: a receiver waits on the endpoint, may run at once (priority at
+ *    least the caller's), and has an empty reply slot ready;
+ *  - reply_recv: the reply capability names a caller that waits, may run
+ *    at once, and nothing is queued on the endpoint to receive;
+ *  - recv: nothing is queued on the endpoint (the thread blocks and the
+ *    scheduler picks who runs); reply: the caller waits (it is woken);
+ *  - every slot the spec names is one the generic decoding would accept.
+ * It then checks one capability lookup per object, the tag and the
+ * partner's state, copies only the words the tag counts, puts (or takes)
+ * the caller's per-thread reply object in the receiver's slot without
+ * touching the derivation list, and switches directly to the partner.
+ * Anything else returns before changing anything, and the generic
+ * path handles the call with the same semantics (errors included).
+ *
+ * ipc.slowpath on the kernel command line turns it off (and the generic
+ * path's direct switch with it), to measure the difference.
+ */
+#include <abi/errors.h>
+#include <abi/ipc.h>
+#include <abi/syscall.h>
+#include "ipc_internal.h"
+
+/* Every check of the fast path fails rarely: keep the taken path straight. */
+#define fp_bail(cond) __builtin_expect(!!(cond), 0)
+
+bool ipc_fastpath_on = true;
+uint64_t ipc_fastpaths;
+
+/* The entry of slot in cs, or NULL where the generic path has to decide
+ * (slot 0, out of range, no chunk of slots yet). */
+static inline cap_t *fp_slot(const cspace_t *cs, uint64_t slot)
+{
+	if (slot - 1 >= (uint64_t)cs->size - 1)
+		return NULL;
+	cap_t *chunk = cs->chunks[slot / CAP_CHUNK];
+	return chunk ? &chunk[slot % CAP_CHUNK] : NULL;
+}
+
+/* A slot the spec names for something incoming: none, or empty. */
+static inline bool fp_slot_free(const cspace_t *cs, unsigned slot)
+{
+	cap_t *c;
+
+	return slot == 0 || ((c = fp_slot(cs, slot)) && !c->obj);
+}
+
+static inline bool fp_tag_ok(uint64_t tag)
+{
+	return SL_TAG_NCAPS(tag) == 0 && SL_TAG_LEN(tag) <= SL_MSG_WORDS && !(tag & SL_TAG_BUFFER);
+}
+
+/* Writes an incoming message without capabilities into dst's registers. */
+static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t badge,
+			      uint64_t flags)
+{
+	trap_frame_t *d = dst->uframe;
+	uint64_t tag = src->rsi;
+
+	msg_copy(d, src, SL_TAG_LEN(tag));
+	d->rsi = SL_TAG(SL_TAG_LABEL(tag), SL_TAG_LEN(tag), 0) | flags;
+	d->rdi = badge;
+	d->rbx = 0;
+	d->rbp = 0;
+	d->rax = SL_OK;
+	dst->ipc_state = IPC_DONE;
+	dst->ipc_result = SL_OK;
+}
+
+/*
+ * Blocks self on q, in the state the caller set, with nothing on its
+ * kernel stack but its user frame, and runs `to` at once. Entered with
+ * ipc_lock held, which passes to `to` as in sched_block. If `to` blocked
+ * in the fast path too, it goes straight back to user mode with the result
+ * the caller already wrote into its frame; otherwise it wakes where it
+ * blocked and finds IPC_DONE. self, when something switches back to it,
+ * finishes its call in ipc_fastpath_resume().
+ */
+static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
+{
+	bool to_user = to && to->ipc_fast_blocked;
+
+	self->timed_out = false;
+	self->wait.blocked = true;
+	wq_insert(&q->list, &self->wait);
+	self->ipc_fast_blocked = true;
+	ipc_lock.held = 0;
+	if (!to)
+		sched_fast_block();
+	if (to_user) {
+		to->ipc_fast_blocked = false;
+		to->ipc_state = IPC_IDLE; /* its call is over: rax holds SL_OK */
+	}
+	ipc_fastpaths++;
+	sched_fast_switch(to, to_user);
+}
+
+/* A thread that blocked in fp_block_switch runs again, resumed by a
+ * switch (woken by the generic path, killed, or its endpoint gone): it
+ * finishes its system call as ipc_block would and returns to user mode
+ * through syscall_exit. Entered with interrupts off and no lock held;
+ * takes ipc_lock, and may block again (a wakeup that was not the answer). */
+void ipc_fastpath_resume(trap_frame_t *f)
+{
+	thread_t *self = thread_current();
+	int r;
+
+	sched_resumed();
+	spin_lock(&ipc_lock);
+	self->ipc_fast_blocked = false;
+	if (self->ipc_state == IPC_DONE) {
+		self->ipc_state = IPC_IDLE;
+		r = self->ipc_result;
+	} else {
+		r = ipc_block(self,
+			      self->ipc_state == IPC_WAIT_REPLY ? &self->ipc_wq
+								: &self->ipc_ep->receivers);
+	}
+	f->rax = (uint64_t)(int64_t)r;
+	spin_unlock(&ipc_lock);
+	silo_return_to_user();
+}
+
+/* call. ipc_lock held; when it goes on, the caller blocks until answered
+ * and this does not return. */
+static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *c = fp_slot(cs, f->rdi);
+	uint64_t spec = f->rbx;
+
+	if (fp_bail(!fp_tag_ok(f->rsi) || !c || c->type != SL_CAP_ENDPOINT ||
+		    !(c->rights & SL_RIGHT_SEND)))
+		return;
+	endpoint_t *ep = c->obj;
+	wq_node_t *n = ep->receivers.list.head;
+	if (fp_bail(ep->hdr.dead || !n || !n->blocked))
+		return;
+	thread_t *dst = container_of(n, thread_t, wait);
+	reply_t *r = self->ipc_reply;
+	cap_t *rc = fp_slot(cs_of(dst), SL_SPEC_REPLY_SLOT(dst->ipc_spec));
+	if (fp_bail(dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
+		    !rc || rc->obj || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
+		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		return;
+
+	wq_remove(&ep->receivers.list, n); /* what wq_take_one does to a blocked head */
+	n->blocked = false;
+	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
+	self->ipc_grant = (c->rights & SL_RIGHT_GRANT) != 0;
+	/* An empty slot is all zeros: a leaf needs only these three. */
+	rc->obj = r;
+	rc->type = SL_CAP_REPLY;
+	rc->rights = SL_RIGHT_SEND | (self->ipc_grant ? SL_RIGHT_GRANT : 0);
+	r->hdr.refs = 1;
+	r->caller = self;
+	self->ipc_spec = spec;
+	self->ipc_state = IPC_WAIT_REPLY;
+	fp_block_switch(self, &self->ipc_wq, dst);
+}
+
+/* The reply capability named by slot, answering a caller that waits and
+ * carrying no capabilities; or NULL. */
+static inline cap_t *fp_reply_cap(cspace_t *cs, uint64_t slot, uint64_t tag)
+{
+	cap_t *rc = fp_slot(cs, slot);
+	thread_t *caller;
+
+	if (!fp_tag_ok(tag) || !rc || rc->type != SL_CAP_REPLY || !(rc->rights & SL_RIGHT_SEND))
+		return NULL;
+	caller = ((reply_t *)rc->obj)->caller;
+	return caller && caller->state == THREAD_BLOCKED ? rc : NULL;
+}
+
+/* Answers the caller behind rc (checked by fp_reply_cap) and uses the
+ * capability up; returns the caller, taken off its queue, not yet run. */
+static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
+{
+	reply_t *r = rc->obj;
+	thread_t *caller = r->caller;
+
+	fp_deliver(caller, f, 0, 0);
+	if (caller->wait.queue)
+		wq_remove(caller->wait.queue, &caller->wait);
+	caller->wait.blocked = false;
+	r->caller = NULL;
+	r->hdr.refs--;  /* to 0: the caller still owns it */
+	rc->obj = NULL; /* a leaf: the rest is zero already */
+	rc->type = SL_CAP_NULL;
+	rc->rights = 0;
+	return caller;
+}
+
+/* reply: answer and go on running; the caller is woken. ipc_lock held;
+ * never blocks. */
+static bool fastpath_reply(thread_t *self, trap_frame_t *f)
+{
+	cap_t *rc = fp_reply_cap(cs_of(self), f->rdi, f->rsi);
+
+	if (fp_bail(!rc))
+		return false;
+	sched_wake(fp_answer(rc, f));
+	f->rax = SL_OK;
+	return true;
+}
+
+/* recv with nothing queued: block; the scheduler picks who runs.
+ * ipc_lock held; when it goes on, this does not return. */
+static void fastpath_recv(thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	cap_t *c = fp_slot(cs, f->rdi);
+	uint64_t spec = f->rbx;
+
+	if (fp_bail(!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
+		return;
+	endpoint_t *ep = c->obj;
+	if (fp_bail(ep->hdr.dead || ep->events_head || ep->senders.list.head ||
+		    !fp_slot_free(cs, SL_SPEC_REPLY_SLOT(spec)) ||
+		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
+		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		return;
+	self->ipc_state = IPC_RECEIVING;
+	self->ipc_spec = spec;
+	self->ipc_ep = ep;
+	fp_block_switch(self, &ep->receivers, NULL);
+}
+
+/* reply_recv: answer, then block receiving; the caller runs at once.
+ * ipc_lock held; when it goes on, this does not return. */
+static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+{
+	cspace_t *cs = cs_of(self);
+	uint64_t spec = f->rbx;
+	cap_t *c = fp_slot(cs, f->rdi), *rc = fp_reply_cap(cs, SL_SPEC_REPLY(spec), f->rsi);
+
+	if (fp_bail(!c || !rc || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
+		return;
+	endpoint_t *ep = c->obj;
+	unsigned slot = SL_SPEC_REPLY_SLOT(spec);
+	if (fp_bail(ep->hdr.dead || ep->events_head || ep->senders.list.head ||
+		    ((reply_t *)rc->obj)->caller->prio > self->prio ||
+		    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
+		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
+		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		return;
+
+	thread_t *caller = fp_answer(rc, f);
+	self->ipc_state = IPC_RECEIVING;
+	self->ipc_spec = spec;
+	self->ipc_ep = ep;
+	fp_block_switch(self, &ep->receivers, caller);
+}
+
+bool ipc_fastpath(thread_t *self, trap_frame_t *f)
+{
+	bool done = false;
+
+	if (!self->silo)
+		return false;
+	spin_lock(&ipc_lock);
+	switch (f->rax) { /* those that block return only if they cannot go on */
+	case SL_SYS_CALL: fastpath_call(self, f); break;
+	case SL_SYS_REPLY_RECV: fastpath_reply_recv(self, f); break;
+	case SL_SYS_RECV: fastpath_recv(self, f); break;
+	case SL_SYS_REPLY: done = fastpath_reply(self, f); break;
+	}
+	spin_unlock(&ipc_lock);
+	return done;
+}
+
+uint64_t ipc_fastpath_count(void)
+{
+	return ipc_fastpaths;
+}
+
+void ipc_set_fastpath(bool on)
+{
+	ipc_fastpath_on = on;
+}
