@@ -13,86 +13,208 @@
 #include <sys/sluice.h>
 
 #define SLOT_FIRST 64                   /* below: left to the program */
-#define SLOT_COUNT SL_CSPACE_MAX          /* a silo's cspace may be this big */
+#define MSG_SLOTS 4096                  /* a message names slots below this (<abi/ipc.h>) */
+#define PAD_BASE (MSG_SLOTS - 64)       /* landing pads when the cspace is larger */
 
-#define WORDS (SLOT_COUNT / 64)
-#define SUMMARY ((WORDS + 63) / 64)
+/*
+ * Slot bitmaps, lock-free: bit i of used is slot base + i; bit w of full
+ * says word w looked full (a hint, may be stale). The summary words
+ * point at the first word with room, so a slot costs the same with 10 or
+ * 10,000 taken; only when every word looks full is the hint dropped and
+ * each word tried once more (a free may have raced with it).
+ *
+ * Slots SLOT_FIRST..4095 are a static bitmap. A cspace larger than
+ * MSG_SLOTS (module argument cspace=N) adds a bitmap for slots 4096..N-1,
+ * mapped the first time the low slots run out, sized from the boot
+ * information, so a silo pays for what its cspace can hold. Since a
+ * message names slots in 12 bits, a handle for a slot >= 4096 arrives in
+ * (or leaves from) a landing pad, one of the 64 slots below 4096 kept back
+ * for this, and is moved to (from) its slot by sl_cap_move.
+ */
+typedef struct bitmap {
+	uint64_t *used, *full;
+	unsigned base;                  /* slot of bit 0 */
+	unsigned first_word;            /* words below are not ours */
+} bitmap_t;
 
-static uint64_t used[WORDS];            /* slots handed out, lock-free */
-static uint64_t full[SUMMARY];          /* bit w: word w looked full (a hint, may be stale) */
+static uint64_t low_used[MSG_SLOTS / 64], low_full[1];
+static bitmap_t low = { low_used, low_full, 0, SLOT_FIRST / 64 };
+static bitmap_t high = { NULL, NULL, MSG_SLOTS, 0 };
+static int high_state;                  /* 0: not mapped, 1: being mapped, 2: ready */
+static uint64_t pads;                   /* bit i: slot PAD_BASE + i taken */
 
-/* A free slot of word w below `end`, or 0 if it has none. */
-static chan_t word_take(unsigned w, unsigned end)
+static unsigned cspace_end(void)
 {
-	/* Bits past the end of the cspace count as taken. */
-	uint64_t beyond = end >= (w + 1) * 64 ? 0 : ~0ull << (end - w * 64);
-	uint64_t old = __atomic_load_n(&used[w], __ATOMIC_RELAXED);
+	unsigned n = sl_bootinfo()->cspace_slots;
+
+	return n < SL_CSPACE_MAX ? n : SL_CSPACE_MAX;
+}
+
+static bool cspace_big(void)
+{
+	return cspace_end() > MSG_SLOTS;
+}
+
+/* Where the low bitmap ends: below the pads when there are any. */
+static unsigned low_end(void)
+{
+	return cspace_big() ? PAD_BASE : cspace_end();
+}
+
+/* Takes a free bit of *word below bit `limit` (0..64); -1 if none. */
+static int bit_take(uint64_t *word, unsigned limit)
+{
+	uint64_t beyond = limit >= 64 ? 0 : ~0ull << limit;
+	uint64_t old = __atomic_load_n(word, __ATOMIC_RELAXED);
 
 	while (~(old | beyond)) {
 		uint64_t bit = 1ull << __builtin_ctzll(~(old | beyond));
-		if (__atomic_compare_exchange_n(&used[w], &old, old | bit, false,
+		if (__atomic_compare_exchange_n(word, &old, old | bit, false,
 						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			return w * 64 + (unsigned)__builtin_ctzll(bit);
+			return __builtin_ctzll(bit);
 	}
-	return 0;
+	return -1;
 }
 
-/* Words of summary word k that exist below `end` and hold our slots. */
-static uint64_t summary_valid(unsigned k, unsigned end)
+/* Words of summary word k that exist below `end` (bits) and are ours. */
+static uint64_t summary_valid(const bitmap_t *b, unsigned k, unsigned nbits)
 {
-	unsigned nw = (end + 63) / 64, lo = k * 64;
+	unsigned nw = (nbits + 63) / 64, lo = k * 64;
 	uint64_t v = nw >= lo + 64 ? ~0ull : nw > lo ? (1ull << (nw - lo)) - 1 : 0;
 
-	if (lo < SLOT_FIRST / 64)
-		v &= ~((1ull << (SLOT_FIRST / 64 - lo)) - 1);
+	if (lo < b->first_word)
+		v &= b->first_word - lo >= 64 ? 0 : ~((1ull << (b->first_word - lo)) - 1);
 	return v;
 }
 
-/*
- * A free slot of ours (below the size of our cspace), or 0. The summary
- * words point at the first word with room, so this costs the same with
- * 10 or 4000 slots taken; only when every word looks full is the hint
- * dropped and each word tried once more (a free may have raced with it).
- */
-static chan_t slot_alloc(void)
+/* A free slot of b below slot `end`, or 0. */
+static chan_t bitmap_take(bitmap_t *b, unsigned end)
 {
-	unsigned end = sl_bootinfo()->cspace_slots < SLOT_COUNT ? sl_bootinfo()->cspace_slots : SLOT_COUNT;
+	unsigned nbits = end > b->base ? end - b->base : 0, nsum = (nbits + 64 * 64 - 1) / (64 * 64);
 
 	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned k = 0; k < SUMMARY; k++) {
-			uint64_t cand = summary_valid(k, end) & ~__atomic_load_n(&full[k], __ATOMIC_RELAXED);
+		for (unsigned k = 0; k < nsum; k++) {
+			uint64_t cand = summary_valid(b, k, nbits) & ~__atomic_load_n(&b->full[k], __ATOMIC_RELAXED);
 
 			for (; cand; cand &= cand - 1) {
 				unsigned w = k * 64 + (unsigned)__builtin_ctzll(cand);
-				chan_t s = word_take(w, end);
-				if (s)
-					return s;
-				__atomic_fetch_or(&full[k], 1ull << (w % 64), __ATOMIC_RELAXED);
+				int bit = bit_take(&b->used[w], nbits - w * 64);
+				if (bit >= 0)
+					return b->base + w * 64 + (unsigned)bit;
+				__atomic_fetch_or(&b->full[k], 1ull << (w % 64), __ATOMIC_RELAXED);
 			}
 		}
-		for (unsigned k = 0; k < SUMMARY; k++)
-			__atomic_store_n(&full[k], 0, __ATOMIC_RELAXED);
+		for (unsigned k = 0; k < nsum; k++)
+			__atomic_store_n(&b->full[k], 0, __ATOMIC_RELAXED);
 	}
 	return 0;
+}
+
+static void bitmap_put(bitmap_t *b, chan_t s)
+{
+	unsigned i = s - b->base;
+
+	__atomic_fetch_and(&b->used[i / 64], ~(1ull << (i % 64)), __ATOMIC_RELEASE);
+	uint64_t *f = &b->full[i / 64 / 64];
+	if (__atomic_load_n(f, __ATOMIC_RELAXED) >> (i / 64 % 64) & 1)
+		__atomic_fetch_and(f, ~(1ull << (i / 64 % 64)), __ATOMIC_RELAXED);
+}
+
+static bool bitmap_has(const bitmap_t *b, chan_t s)
+{
+	unsigned i = s - b->base;
+
+	return __atomic_load_n(&b->used[i / 64], __ATOMIC_RELAXED) >> (i % 64) & 1;
+}
+
+/* Maps the bitmap of slots MSG_SLOTS..end (zeroed pages, charged to our
+ * mem= quota). */
+static bool high_alloc(void)
+{
+	unsigned words = (cspace_end() - MSG_SLOTS + 63) / 64, sums = (words + 63) / 64;
+	size_t pages = ((words + sums) * sizeof(uint64_t) + 4095) / 4096;
+	void *addr = NULL;
+
+	if (sl_mem_map(&addr, pages, 0) < 0)
+		return false;
+	high.used = addr;
+	high.full = high.used + words;
+	return true;
+}
+
+static bool high_ready(void)
+{
+	return __atomic_load_n(&high_state, __ATOMIC_ACQUIRE) == 2;
+}
+
+/* The high bitmap, mapped by the first thread that needs it; NULL if it
+ * cannot be (a later call tries again). Waits, yielding, while another
+ * thread maps it. */
+static bitmap_t *high_map(void)
+{
+	int st;
+
+	while ((st = __atomic_load_n(&high_state, __ATOMIC_ACQUIRE)) != 2) {
+		int none = 0;
+
+		if (st == 1) {
+			sl_yield();
+		} else if (__atomic_compare_exchange_n(&high_state, &none, 1, false,
+						       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			bool ok = high_alloc();
+
+			__atomic_store_n(&high_state, ok ? 2 : 0, __ATOMIC_RELEASE);
+			return ok ? &high : NULL;
+		}
+	}
+	return &high;
+}
+
+/* A free slot of ours (below the size of our cspace), or 0. */
+static chan_t slot_alloc(void)
+{
+	chan_t s = bitmap_take(&low, low_end());
+	bitmap_t *b;
+
+	if (s || !cspace_big() || !(b = high_map()))
+		return s;
+	return bitmap_take(b, cspace_end());
+}
+
+static bool is_pad(chan_t s)
+{
+	return cspace_big() && s >= PAD_BASE && s < MSG_SLOTS;
+}
+
+/* A landing pad for a handle of a slot >= MSG_SLOTS, or 0 if all are in use. */
+static chan_t pad_take(void)
+{
+	int bit = bit_take(&pads, 64);
+
+	return bit < 0 ? 0 : PAD_BASE + (unsigned)bit;
 }
 
 static void slot_free(chan_t s)
 {
-	if (s >= SLOT_FIRST && s < SLOT_COUNT) {
-		__atomic_fetch_and(&used[s / 64], ~(1ull << (s % 64)), __ATOMIC_RELEASE);
-		uint64_t *f = &full[s / 64 / 64];
-		if (__atomic_load_n(f, __ATOMIC_RELAXED) >> (s / 64 % 64) & 1)
-			__atomic_fetch_and(f, ~(1ull << (s / 64 % 64)), __ATOMIC_RELAXED);
-	}
+	if (s >= SLOT_FIRST && s < low_end())
+		bitmap_put(&low, s);
+	else if (is_pad(s))
+		__atomic_fetch_and(&pads, ~(1ull << (s - PAD_BASE)), __ATOMIC_RELEASE);
+	else if (s >= MSG_SLOTS && s < cspace_end() && high_ready())
+		bitmap_put(&high, s);
 }
 
 /* Only slots this library filled hold handles: anything else (0, the boot
  * capability, a silo's own endpoint) is refused before a call that could
- * otherwise wait for ever on a stranger's endpoint. */
+ * otherwise wait for ever on a stranger's endpoint. A pad counts while it
+ * is taken (it may keep a handle whose move up failed). */
 static bool is_handle(chan_t h)
 {
-	return h >= SLOT_FIRST && h < SLOT_COUNT &&
-	       (__atomic_load_n(&used[h / 64], __ATOMIC_RELAXED) >> (h % 64) & 1);
+	if (h >= SLOT_FIRST && h < low_end())
+		return bitmap_has(&low, h);
+	if (is_pad(h))
+		return __atomic_load_n(&pads, __ATOMIC_RELAXED) >> (h - PAD_BASE) & 1;
+	return h >= MSG_SLOTS && h < cspace_end() && high_ready() && bitmap_has(&high, h);
 }
 
 /* Drops a handle capability we hold and its slot. */
@@ -100,6 +222,21 @@ static void slot_release(chan_t s)
 {
 	sl_cap_delete(s);
 	slot_free(s);
+}
+
+/* A handle landed in pad `land` for slot `final`: moves it up. If the move
+ * fails (no memory for that part of the cspace), the handle stays in the
+ * pad, which becomes its slot: nothing is lost. */
+static chan_t slot_settle(chan_t land, chan_t final)
+{
+	if (land == final)
+		return final;
+	if (sl_cap_move(land, final) < 0) {
+		slot_free(final);
+		return land;
+	}
+	slot_free(land);
+	return final;
 }
 
 /* A kernel error means the request never reached chanserv: the slot held
@@ -118,25 +255,38 @@ static int ipc_error(long err)
 static int request(unsigned cap, unsigned op, sl_msg_t *m, unsigned ncaps_out, chan_t got[2],
 		   unsigned nslots)
 {
-	chan_t in[2] = { 0, 0 };
+	chan_t final[2] = { 0, 0 }, in[2] = { 0, 0 };
 
 	if (got)
 		got[0] = got[1] = 0;
-	for (unsigned i = 0; i < nslots && got; i++)
-		if (!(in[i] = slot_alloc()))
+	for (unsigned i = 0; i < nslots && got; i++) {
+		if (!(final[i] = slot_alloc()))
 			goto out_of_slots;
+		in[i] = final[i] < MSG_SLOTS ? final[i] : pad_take();
+		if (!in[i])
+			goto out_of_slots;
+	}
 	m->tag = SL_TAG_CAPS(SL_TAG(op, 8, ncaps_out), SL_TAG_CAP_SLOT(m->tag, 0), 0);
 	m->spec = SL_SPEC(0, 0, in[0], in[1]);
 	long r = sl_call(cap, m);
 	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(m->tag);
 	for (unsigned i = 0; i < nslots && got; i++) {
-		got[i] = r == 0 && (m->tag & SL_TAG_MOVED(i)) ? in[i] : 0;
-		if (!got[i])
-			slot_free(in[i]);
+		if (r == 0 && (m->tag & SL_TAG_MOVED(i))) {
+			got[i] = slot_settle(in[i], final[i]);
+		} else {
+			slot_free(final[i]);
+			if (in[i] != final[i])
+				slot_free(in[i]);
+		}
 	}
 	return status;
 out_of_slots:
-	slot_free(in[0]);
+	for (unsigned i = 0; i < 2; i++) {
+		if (in[i] && in[i] != final[i])
+			slot_free(in[i]);
+		if (final[i])
+			slot_free(final[i]);
+	}
 	return CHAN_ENOSPC;
 }
 
@@ -149,7 +299,21 @@ static chan_t landing_take(void)
 {
 	chan_t s = __atomic_exchange_n(&landing, 0, __ATOMIC_ACQ_REL);
 
-	return s ? s : slot_alloc();
+	if (s)
+		return s;
+	s = bitmap_take(&low, low_end());       /* a message names slots below MSG_SLOTS */
+	return s ? s : pad_take();
+}
+
+/* A handle arrived in landing slot s and is the caller's now: one that
+ * landed in a pad moves up to a slot of its own where there is one. */
+static chan_t landing_keep(chan_t s)
+{
+	chan_t final;
+
+	if (!is_pad(s) || !(final = slot_alloc()))
+		return s;
+	return slot_settle(s, final);
 }
 
 static void landing_give_back(chan_t s)
@@ -252,14 +416,53 @@ int chan_create_sync(size_t capacity, chan_t *h)
 	return new_handle(SL_SLOT_SERVER, CS_OP_CREATE_SYNC, &m, h);
 }
 
+/* Moves a handle to be carried down into a landing pad when a message
+ * cannot name its slot: the slot to name, or 0 (CHAN_ENOSPC). */
+static chan_t carry_from(chan_t carried)
+{
+	chan_t pad;
+
+	if (carried < MSG_SLOTS)
+		return carried;
+	if (!(pad = pad_take()))
+		return 0;
+	if (sl_cap_move(carried, pad) < 0) {
+		slot_free(pad);
+		return 0;
+	}
+	return pad;
+}
+
+/* After a send that named pad for carried: a handle that stayed with us
+ * goes back up to its slot (still ours, its part of the cspace made, so
+ * the move fails only if the program filled that slot itself; then the
+ * pad keeps the handle). */
+static void carry_back(chan_t pad, chan_t carried, bool gone)
+{
+	sl_cap_info_t info;
+
+	if (pad == carried)
+		return;
+	if (gone)
+		sl_cap_delete(pad);
+	else if (sl_cap_move(pad, carried) < 0 && sl_cap_identify(pad, &info) == SL_OK)
+		return;
+	slot_free(pad);
+}
+
 static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 {
-	sl_msg_t m = { .tag = SL_TAG_CAPS(0, carried, 0) };
+	chan_t named = 0;
 
 	if (!is_handle(h) || (carried && !is_handle(carried)))
 		return CHAN_EBADHANDLE;
+	if (carried && !(named = carry_from(carried)))
+		return CHAN_ENOSPC;
+	sl_msg_t m = { .tag = SL_TAG_CAPS(0, named, 0) };
 	msg_to_words(msg, &m);
 	int r = request(h, op, &m, carried ? 1 : 0, NULL, 0);
+	if (carried)
+		carry_back(named, carried, r == CHAN_OK);
 	if (r == CHAN_OK && carried)
 		slot_release(carried);          /* it lives on with the receiver */
 	return r;
@@ -321,7 +524,7 @@ static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 	bool got = r == 0 && (tag & SL_TAG_MOVED(0));
 	if (!got)
 		landing_give_back(in);
-	*handle = got ? in : 0;
+	*handle = got ? landing_keep(in) : 0;
 	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
 }
 
@@ -373,24 +576,17 @@ int chan_recv_many(chan_t h, chan_msg_t *msgs, size_t max, size_t *got)
 {
 	uint64_t tag = SL_TAG(CS_OP_RECV_MANY, 1, 0), in[SL_MSG_WORDS] = { max }, w[SL_MSG_WORDS] = { 0 };
 	batch_buf_t buf;
-	chan_t slot;
-
 	if (got)
 		*got = 0;
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
 	if (!msgs || !got || max == 0 || max > CHAN_BATCH_MAX)
 		return CHAN_EINVAL;
-	if (!(slot = landing_take()))
-		return CHAN_ENOSPC;
-	uint64_t spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, 0, slot, 0), 1 + max * SL_MSG_WORDS);
+	/* No slot named: a handle riding along stays with chanserv, which
+	 * closes it (a batch carries no handles to the caller). */
+	uint64_t spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, 0, 0, 0), 1 + max * SL_MSG_WORDS);
 	long r = chan_call_buf(h, &tag, in, spec, w, buf);
 	int status = r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
-	bool handle = r == 0 && (tag & SL_TAG_MOVED(0));
-	if (handle)
-		chan_close(slot);               /* nobody asked for it: close, not leak */
-	else
-		landing_give_back(slot);
 	if (status == CHAN_OK) {
 		size_t n = (tag & SL_TAG_BUFFER) && buf[0] / SL_MSG_WORDS == w[0] && w[0] <= max ? w[0] : 0;
 		__builtin_memcpy(msgs, &buf[1], n * sizeof *msgs);

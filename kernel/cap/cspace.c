@@ -15,9 +15,16 @@ void cspace_init(cspace_t *cs, uint32_t size, cap_mdb_t *mdb, const cap_ops_t *o
 	*cs = (cspace_t){ .size = size, .mdb = mdb, .ops = ops };
 }
 
+cap_t *cspace_chunk(const cspace_t *cs, uint32_t k)
+{
+	const cap_dir_t *dir = k / CAP_DIR_CHUNKS < CAP_DIRS ? cs->dirs[k / CAP_DIR_CHUNKS] : NULL;
+
+	return dir ? dir->chunks[k % CAP_DIR_CHUNKS] : NULL;
+}
+
 static cap_t *slot_at(const cspace_t *cs, uint32_t slot)
 {
-	cap_t *chunk = cs->chunks[slot / CAP_CHUNK];
+	cap_t *chunk = cspace_chunk(cs, slot / CAP_CHUNK);
 
 	return chunk ? &chunk[slot % CAP_CHUNK] : NULL;
 }
@@ -35,20 +42,39 @@ int cspace_lookup(cspace_t *cs, uint32_t slot, unsigned type, unsigned rights, c
 	return SL_OK;
 }
 
+/* Makes the directory page and the chunk of slot exist. Both are taken
+ * before either is installed, so a failure leaves cs as it was. */
+static int chunk_make(cspace_t *cs, uint32_t slot)
+{
+	cap_dir_t **dir = &cs->dirs[slot / CAP_DIR_SPAN];
+	void *fresh_dir = NULL, *fresh_chunk = NULL;
+	int err;
+
+	if (!*dir && (err = cs->ops->chunk_alloc(cs->ops->ctx, &fresh_dir)) < 0)
+		return err;
+	if ((err = cs->ops->chunk_alloc(cs->ops->ctx, &fresh_chunk)) < 0) {
+		if (fresh_dir)
+			cs->ops->chunk_free(cs->ops->ctx, fresh_dir);
+		return err;
+	}
+	if (fresh_dir)
+		*dir = fresh_dir;
+	(*dir)->chunks[slot / CAP_CHUNK % CAP_DIR_CHUNKS] = fresh_chunk;
+	return SL_OK;
+}
+
 int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out)
 {
 	if (slot == SL_SLOT_NULL || slot >= cs->size)
 		return SL_EINVAL;
-	cap_t **chunk = &cs->chunks[slot / CAP_CHUNK];
-	if (!*chunk) {
-		void *fresh = NULL;
-		int err = cs->ops->chunk_alloc(cs->ops->ctx, &fresh);
+	cap_t *c = slot_at(cs, slot);
+	if (!c) {
+		int err = chunk_make(cs, slot);
 
 		if (err < 0)
 			return err;
-		*chunk = fresh;
+		c = slot_at(cs, slot);
 	}
-	cap_t *c = &(*chunk)[slot % CAP_CHUNK];
 	if (c->obj)
 		return SL_EEXIST;
 	*out = c;
@@ -199,17 +225,28 @@ int cap_revoke(cspace_t *cs, uint32_t slot)
 	return n;
 }
 
+/* Deletes the capabilities of one chunk and frees it. */
+static void chunk_destroy(cspace_t *cs, cap_t *chunk)
+{
+	for (uint32_t j = 0; j < CAP_CHUNK; j++)
+		if (chunk[j].obj)
+			cap_delete_entry(cs, &chunk[j]);
+	cs->ops->chunk_free(cs->ops->ctx, chunk);
+}
+
 void cspace_destroy(cspace_t *cs)
 {
-	for (uint32_t i = 0; i < SL_CSPACE_MAX / CAP_CHUNK; i++) {
-		cap_t *chunk = cs->chunks[i];
+	for (uint32_t d = 0; d < CAP_DIRS; d++) {
+		cap_dir_t *dir = cs->dirs[d];
 
-		if (!chunk)
+		if (!dir)
 			continue;
-		for (uint32_t j = 0; j < CAP_CHUNK; j++)
-			if (chunk[j].obj)
-				cap_delete_entry(cs, &chunk[j]);
-		cs->ops->chunk_free(cs->ops->ctx, chunk);
-		cs->chunks[i] = NULL;
+		for (uint32_t k = 0; k < CAP_DIR_CHUNKS; k++)
+			if (dir->chunks[k]) {
+				chunk_destroy(cs, dir->chunks[k]);
+				dir->chunks[k] = NULL;
+			}
+		cs->ops->chunk_free(cs->ops->ctx, dir);
+		cs->dirs[d] = NULL;
 	}
 }

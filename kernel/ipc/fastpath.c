@@ -42,7 +42,9 @@ static inline cap_t *fp_slot(const cspace_t *cs, uint64_t slot)
 {
 	if (slot - 1 >= (uint64_t)cs->size - 1)
 		return NULL;
-	cap_t *chunk = cs->chunks[slot / CAP_CHUNK];
+	/* slot < size <= SL_CSPACE_MAX, so the directory index is in range. */
+	const cap_dir_t *dir = cs->dirs[slot / CAP_DIR_SPAN];
+	cap_t *chunk = dir ? dir->chunks[slot / CAP_CHUNK % CAP_DIR_CHUNKS] : NULL;
 	return chunk ? &chunk[slot % CAP_CHUNK] : NULL;
 }
 

@@ -10,6 +10,11 @@
  *               one of a few parking channels (charged to this silo while
  *               in flight); then every handle is taken back, its message
  *               checked, and it is closed
+ *   high        in a cspace of 4,300 slots (module argument cspace=4300):
+ *               handles past slot 4095, which a message cannot name, come
+ *               and go through libchan's landing pads; one that cannot be
+ *               moved up (kmem= full) stays in its pad; every slot is
+ *               used once and none is lost
  *   churn K     K rounds of: create, publish under its own name, look it
  *               up, send and receive 8 checked messages, close everything
  *
@@ -25,6 +30,8 @@
  */
 #include "common.h"
 
+#include <stdlib.h>
+
 #define ITER 200      /* timed repetitions per figure */
 #define FILL_MAX 4000 /* channels one filler holds */
 #define STOP 0xffffffffu
@@ -37,14 +44,15 @@ static uint64_t mix(uint64_t i)
 	return (i + 1) * 0x9e3779b97f4a7c15ull ^ 0x5eed;
 }
 
-static chan_t many_h[SL_CSPACE_MAX];
-
 static int many(long n)
 {
+	chan_t *many_h = n > 0 && n <= SL_CSPACE_MAX ? calloc((size_t)n, sizeof *many_h) : NULL;
 	chan_msg_t m;
 	long made = 0, bad = 0;
 	int r = 0;
 
+	if (!many_h)
+		return 2;
 	for (; made < n; made++)
 		if ((r = chan_create_sync(1, &many_h[made])) != 0)
 			break;
@@ -66,8 +74,103 @@ static int many(long n)
 	for (long i = 0; i < made; i++)
 		bad += chan_close(many_h[i]) != 0;
 	check(bad == 0, "every channel closed", bad);
+	free(many_h);
 	printf("chanscale many: %ld channels open at once\n", made);
 	return tap_done("chanscale many");
+}
+
+/* ------------------------------------------------------------------ high */
+
+#define HIGH_CSPACE 4300        /* the scenario's cspace=N */
+#define HIGH_LOW_END 4032       /* libchan: slots 64..4031, pads 4032..4095 */
+#define HIGH_HANDLES (HIGH_LOW_END - 64 + HIGH_CSPACE - 4096)
+#define EP_FIRST 8              /* program slots 8..63 hold kmem eaters */
+#define EP_END 64
+
+static chan_t high_h[HIGH_HANDLES + 1];
+static int high_n;
+
+/* Creates symmetric channels until one lands in slot `last` (or fails). */
+static int high_fill_to(chan_t last)
+{
+	int r;
+
+	while ((r = chan_create_sync(1, &high_h[high_n])) == 0 && high_h[high_n++] != last)
+		if (high_n > HIGH_HANDLES)
+			return CHAN_EIPC;       /* more handles than slots */
+	return r;
+}
+
+/* A handle in a slot past 4095 goes out in a message and comes back. */
+static void high_carry(void)
+{
+	chan_t tx, rx, h2 = 0, h = high_h[high_n - 1];
+	chan_msg_t m = make_msg(5, 55, 0), got;
+
+	check(chan_create(4, &tx, &rx) == 0 && tx > 4096 && rx > 4096, "a pair of handles past slot 4095", rx);
+	check(chan_try_send(h, &m) == 0, "a message into the channel of slot 4096", h);
+	m = make_msg(6, 66, 0);
+	check(chan_send_handle(tx, &m, h) == 0, "slot 4096's handle sent through a landing pad", 0);
+	check(chan_info(h, &(chan_info_t){ 0 }) == CHAN_EBADHANDLE, "  ... and gone from slot 4096", h);
+	check(chan_recv_handle(rx, &got, &h2) == 0 && h2 >= 4096 && msg_word(&got, 0) == 66,
+	      "it comes back into a slot past 4095", h2);
+	check(chan_try_recv(h2, &got) == 0 && msg_word(&got, 0) == 55, "  ... with its message", h2);
+	high_h[high_n - 1] = h2;
+	check(chan_close(tx) == 0 && chan_close(rx) == 0, "the pair closed", 0);
+}
+
+/* Leaves between 256 and 511 bytes of kmem=: enough for a call's reply
+ * object, not for a page of cspace slots. Endpoints in slots 8..47 come
+ * back later; page tables (one page mapped every 2 MiB) eat the rest. */
+static int high_starve(void)
+{
+	uintptr_t base = SL_MEM_REGION_BASE + (64ull << 30);
+	int e = EP_FIRST, r;
+
+	for (; e < EP_FIRST + 40; e++)
+		if (sl_ep_create((sl_slot_t)e) != 0)
+			return -1;
+	for (uint64_t i = 0; i < 512; i++) {
+		void *a = (void *)(base + (i << 21));
+		if ((r = sl_mem_map(&a, 1, SL_MEM_FIXED)) == SL_EQUOTA && i > 0)
+			break;
+		if (r != 0)
+			return -1;
+	}
+	while (e < EP_END && sl_ep_create((sl_slot_t)e) == 0)
+		e++;
+	if (e == EP_END)
+		return -1;
+	sl_cap_delete((sl_slot_t)--e);
+	return e;
+}
+
+static int high(void)
+{
+	chan_t p = 0, q = 0;
+	chan_msg_t m = make_msg(3, 33, 0);
+	int eps, bad = 0;
+
+	check(high_fill_to(4096) == 0 && high_n == HIGH_LOW_END - 64 + 1, "slots 64..4031, then 4096", high_n);
+	high_carry();
+	check(high_fill_to(4287) == 0, "slots up to 4287 (every page of slots made but the last)", high_n);
+	eps = high_starve();
+	check(eps > 0, "kmem= full but for a few hundred bytes", eps);
+	check(chan_create_sync(1, &p) == 0 && p >= HIGH_LOW_END && p < 4096,
+	      "a handle that cannot be moved up stays in its landing pad", p);
+	check(chan_try_send(p, &m) == 0 && chan_try_recv(p, &m) == 0 && msg_word(&m, 0) == 33,
+	      "  ... and works there", p);
+	for (int e = EP_FIRST; e < eps; e++)
+		sl_cap_delete((sl_slot_t)e);
+	check(chan_close(p) == 0 && chan_create_sync(1, &q) == 0 && q == 4288,
+	      "with kmem back, the next handle lands past 4095 again", q);
+	high_h[high_n++] = q;
+	check(high_fill_to(0) == CHAN_ENOSPC && high_n == HIGH_HANDLES,
+	      "every slot used once, then CHAN_ENOSPC", high_n);
+	for (int i = 0; i < high_n; i++)
+		bad += chan_close(high_h[i]) != 0;
+	check(bad == 0, "every channel closed", bad);
+	return tap_done("chanscale high");
 }
 
 #define PARK_CAP CHAN_CAPACITY_MAX
@@ -378,6 +481,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "many"))
 		return many(n);
+	if (argc > 1 && !strcmp(argv[1], "high"))
+		return high();
 	if (argc > 1 && !strcmp(argv[1], "hold"))
 		return hold(n);
 	if (argc > 1 && !strcmp(argv[1], "churn"))

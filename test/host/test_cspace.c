@@ -47,6 +47,7 @@ static struct {
 	int live;                       /* chunks allocated, not yet freed */
 	int allocs;                     /* chunk_alloc calls */
 	int fail;                       /* chunk_alloc returns this error (0: succeeds) */
+	int pass;                       /* ... after this many more calls succeed */
 } chunks;
 
 static fake_obj_t pool[POOL];
@@ -56,7 +57,7 @@ static int chunk_alloc(void *ctx, void **chunk)
 {
 	assert_ptr_equal(ctx, &chunks);
 	chunks.allocs++;
-	if (chunks.fail)
+	if (chunks.fail && chunks.pass-- <= 0)
 		return chunks.fail;
 	void *p = calloc(CAP_CHUNK, sizeof(cap_t));
 	assert_non_null(p);
@@ -175,6 +176,7 @@ static void expect_live(const fake_obj_t *o, int refs)
 /* Everything an operation may change: both cspaces' slots, the list head,
  * object references, chunks. */
 typedef struct state {
+	bool dirs[2][CAP_DIRS];
 	bool present[2][CS_CHUNKS];
 	cap_t caps[2][CS_CHUNKS * CAP_CHUNK];
 	cap_t head;
@@ -190,11 +192,14 @@ static void take(state_t *s)
 	cspace_t *cs[2] = { &a, &b };
 
 	memset(s, 0, sizeof *s);
-	for (int i = 0; i < 2; i++)
-		for (int k = 0; k < CS_CHUNKS; k++)
-			if ((s->present[i][k] = cs[i]->chunks[k] != NULL))
-				memcpy(&s->caps[i][k * CAP_CHUNK], cs[i]->chunks[k],
+	for (int i = 0; i < 2; i++) {
+		for (int d = 0; d < CAP_DIRS; d++)
+			s->dirs[i][d] = cs[i]->dirs[d] != NULL;
+		for (uint32_t k = 0; k < CS_CHUNKS; k++)
+			if ((s->present[i][k] = cspace_chunk(cs[i], k) != NULL))
+				memcpy(&s->caps[i][k * CAP_CHUNK], cspace_chunk(cs[i], k),
 				       CAP_CHUNK * sizeof(cap_t));
+	}
 	s->head = mdb.head;
 	s->live_chunks = chunks.live;
 	s->npool = npool;
@@ -211,6 +216,7 @@ static void save(void)
 static void expect_unchanged(void)
 {
 	take(&after);
+	assert_memory_equal(before.dirs, after.dirs, sizeof before.dirs);
 	assert_memory_equal(before.present, after.present, sizeof before.present);
 	assert_memory_equal(before.caps, after.caps, sizeof before.caps);
 	assert_memory_equal(&before.head, &after.head, sizeof before.head);
@@ -244,7 +250,7 @@ static void test_slot_0_is_the_null_capability(void **state)
 	assert_int_equal(cap_delete(&a, 0), SL_EINVAL);
 	assert_int_equal(cap_revoke(&a, 0), SL_EINVAL);
 	expect_unchanged();
-	assert_null(a.chunks[0][0].obj);
+	assert_null(cspace_chunk(&a, 0)[0].obj);
 }
 
 /* Slots at or past the cspace's size are SL_EINVAL for every operation,
@@ -840,11 +846,13 @@ static void test_cspace_destroy_deletes_all_caps_and_chunks(void **state)
 	root(&a, 1, shared, ALL);
 	assert_int_equal(cap_copy(&a, 1, &b, 3), SL_OK);
 	assert_int_equal(cap_copy(&b, 3, &b, 80), SL_OK);
-	assert_int_equal(chunks.live, 3);
+	assert_int_equal(chunks.live, 5);                       /* 3 chunks, 2 directory pages */
 	cspace_destroy(&b);
-	assert_int_equal(chunks.live, 1);
-	for (int k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
-		assert_null(b.chunks[k]);
+	assert_int_equal(chunks.live, 2);
+	for (int d = 0; d < CAP_DIRS; d++)
+		assert_null(b.dirs[d]);
+	for (uint32_t k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
+		assert_null(cspace_chunk(&b, k));
 	assert_true(mine->freed);
 	assert_true(r->freed);
 	expect_live(shared, 1);
@@ -891,8 +899,10 @@ static void test_fresh_cspace_has_no_chunks(void **state)
 	(void)state;
 	cap_t *c;
 
-	for (int k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
-		assert_null(a.chunks[k]);
+	for (int d = 0; d < CAP_DIRS; d++)
+		assert_null(a.dirs[d]);
+	for (uint32_t k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
+		assert_null(cspace_chunk(&a, k));
 	assert_int_equal(cspace_lookup(&a, 5, SL_CAP_NULL, 0, &c), SL_ECAP);
 	assert_int_equal(cap_delete(&a, 5), SL_ECAP);
 	assert_int_equal(cap_revoke(&a, 5), SL_ECAP);
@@ -903,7 +913,8 @@ static void test_fresh_cspace_has_no_chunks(void **state)
 }
 
 /* Using slot 1000 of a full-size cspace allocates exactly one chunk, the
- * one holding it; slots of that chunk need no more. */
+ * one holding it, and its directory page; slots of that chunk need no
+ * more. */
 static void test_slot_1000_allocates_exactly_one_chunk(void **state)
 {
 	(void)state;
@@ -912,18 +923,18 @@ static void test_slot_1000_allocates_exactly_one_chunk(void **state)
 
 	cspace_init(&big, SL_CSPACE_MAX, &mdb, &ops);
 	root(&big, 1000, o, ALL);
-	assert_int_equal(chunks.allocs, 1);
-	assert_int_equal(chunks.live, 1);
-	for (int k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
+	assert_int_equal(chunks.allocs, 2);
+	assert_int_equal(chunks.live, 2);
+	for (uint32_t k = 0; k < SL_CSPACE_MAX / CAP_CHUNK; k++)
 		if (k == 1000 / CAP_CHUNK)
-			assert_non_null(big.chunks[k]);
+			assert_non_null(cspace_chunk(&big, k));
 		else
-			assert_null(big.chunks[k]);
+			assert_null(cspace_chunk(&big, k));
 	assert_int_equal(cap_copy(&big, 1000, &big, 1023), SL_OK);
 	assert_int_equal(cap_move(&big, 1023, &big, 960), SL_OK);
-	assert_int_equal(chunks.allocs, 1);
+	assert_int_equal(chunks.allocs, 2);
 	assert_int_equal(cap_copy(&big, 1000, &big, SL_CSPACE_MAX - 1), SL_OK);
-	assert_int_equal(chunks.live, 2);
+	assert_int_equal(chunks.live, 4);                       /* another directory page */
 	cspace_destroy(&big);
 	assert_int_equal(chunks.live, 0);
 	assert_true(o->freed);
@@ -951,7 +962,7 @@ static void test_chunk_alloc_failure_is_enomem(void **state)
 	expect_cap(&a, 1, o, ALL, 0);
 	chunks.fail = 0;
 	assert_int_equal(cap_copy(&a, 1, &a, 70), SL_OK);
-	assert_int_equal(chunks.live, 2);
+	assert_int_equal(chunks.live, 3);
 	assert_int_equal(cap_revoke(&a, 1), 1);
 }
 
@@ -973,6 +984,128 @@ static void test_chunk_quota_failure_is_equota(void **state)
 	chunks.fail = 0;
 	assert_int_equal(cap_copy(&a, 1, &a, 70), SL_OK);
 	assert_int_equal(cap_revoke(&a, 1), 1);
+}
+
+/* ---- large spaces and directory pages ------------------------------------- */
+
+/* A space of 10,064 slots (chanscale many 10000's) filled completely:
+ * every slot holds its own capability, a copy across directory pages
+ * works, and it costs exactly one chunk per 64 slots plus one directory
+ * page; destroy frees every one and every object. */
+static void test_10064_slot_space_filled_completely(void **state)
+{
+	(void)state;
+	enum { N = 10064 };
+	static fake_obj_t objs[N];
+	cspace_t big;
+	cap_t *c;
+
+	cspace_init(&big, N, &mdb, &ops);
+	for (uint32_t s = 1; s < N; s++) {
+		objs[s] = (fake_obj_t){ .type = EP };
+		assert_int_equal(cap_insert_root(&big, s, &objs[s], EP, ALL, s), SL_OK);
+	}
+	assert_int_equal(chunks.live, (N + CAP_CHUNK - 1) / CAP_CHUNK + 1);
+	assert_int_equal(chunks.allocs, chunks.live);
+	for (uint32_t s = 1; s < N; s++) {
+		assert_int_equal(cspace_lookup(&big, s, EP, ALL, &c), SL_OK);
+		assert_ptr_equal(c->obj, &objs[s]);
+		assert_int_equal(c->badge, s);
+	}
+	assert_int_equal(cspace_lookup(&big, N, SL_CAP_NULL, 0, &c), SL_EINVAL);
+	assert_int_equal(cap_copy(&big, N - 1, &big, N), SL_EINVAL);
+	assert_int_equal(cap_delete(&big, 5000), SL_OK);
+	assert_int_equal(cap_copy(&big, N - 1, &big, 5000), SL_OK);
+	assert_int_equal(cap_revoke(&big, N - 1), 1);
+	assert_int_equal(chunks.allocs, chunks.live);
+	cspace_destroy(&big);
+	assert_int_equal(chunks.live, 0);
+	assert_null(big.dirs[0]);
+	for (uint32_t s = 1; s < N; s++)
+		assert_true(objs[s].freed);
+}
+
+/* The slots either side of every directory boundary, and the last slot
+ * of the largest space, each reach their own chunk; a capability moves
+ * and copies across directory pages; destroy frees all of it. */
+static void test_directory_boundaries_of_largest_space(void **state)
+{
+	(void)state;
+	fake_obj_t *o = new_obj(EP);
+	cspace_t big;
+	cap_t *c, *prev = NULL;
+
+	cspace_init(&big, SL_CSPACE_MAX, &mdb, &ops);
+	root(&big, CAP_DIR_SPAN - 1, o, ALL);
+	for (uint32_t d = 1; d < CAP_DIRS; d++) {
+		assert_int_equal(cap_copy(&big, CAP_DIR_SPAN - 1, &big, d * CAP_DIR_SPAN - 1), d == 1 ? SL_EEXIST : SL_OK);
+		assert_int_equal(cap_copy(&big, CAP_DIR_SPAN - 1, &big, d * CAP_DIR_SPAN), SL_OK);
+	}
+	assert_int_equal(cap_move(&big, CAP_DIR_SPAN, &big, SL_CSPACE_MAX - 1), SL_OK);
+	assert_int_equal(chunks.live, CAP_DIRS + 2 * CAP_DIRS - 1);    /* directory pages, chunks */
+	for (uint32_t d = 1; d < CAP_DIRS; d++) {
+		assert_int_equal(cspace_lookup(&big, d * CAP_DIR_SPAN - 1, EP, ALL, &c), SL_OK);
+		assert_ptr_not_equal(c, prev);
+		prev = c;
+	}
+	expect_empty(&big, CAP_DIR_SPAN);
+	expect_cap(&big, SL_CSPACE_MAX - 1, o, ALL, 0);
+	expect_live(o, 2 * CAP_DIRS - 2);
+	assert_int_equal(cap_copy(&big, 1, &big, SL_CSPACE_MAX), SL_ECAP);
+	assert_int_equal(cap_copy(&big, CAP_DIR_SPAN - 1, &big, SL_CSPACE_MAX), SL_EINVAL);
+	assert_null(cspace_chunk(&big, SL_CSPACE_MAX / CAP_CHUNK));
+	assert_null(cspace_chunk(&big, UINT32_MAX));
+	cspace_destroy(&big);
+	assert_int_equal(chunks.live, 0);
+	assert_true(o->freed);
+}
+
+/* A slot whose directory page is missing needs two blocks. If either is
+ * refused (the directory page, or the chunk after the directory page was
+ * given), the call fails with that error and nothing is left allocated:
+ * a directory page taken for a failed call is given back. */
+static void test_directory_page_failure_changes_nothing(void **state)
+{
+	(void)state;
+	const int errs[] = { SL_ENOMEM, SL_EQUOTA };
+	fake_obj_t *o = new_obj(EP), *n = new_obj(NTFN);
+	cspace_t big;
+
+	cspace_init(&big, SL_CSPACE_MAX, &mdb, &ops);
+	root(&a, 1, o, ALL);
+	root(&big, 5, o, ALL);
+	for (int e = 0; e < 2; e++)
+		for (int pass = 0; pass < 2; pass++) {
+			int live = chunks.live, allocs = chunks.allocs;
+
+			chunks.fail = errs[e];
+			chunks.pass = pass;
+			assert_int_equal(cap_copy(&a, 1, &big, 40000), errs[e]);
+			chunks.pass = pass;
+			assert_int_equal(cap_insert_root(&big, 20000, n, NTFN, ALL, 0), errs[e]);
+			chunks.pass = pass;
+			assert_int_equal(cap_move(&big, 5, &big, 60000), errs[e]);
+			assert_int_equal(chunks.allocs, allocs + 3 * (pass + 1));
+			assert_int_equal(chunks.live, live);
+			for (int d = 1; d < CAP_DIRS; d++)
+				assert_null(big.dirs[d]);
+			expect_cap(&big, 5, o, ALL, 0);
+			expect_live(o, 2);
+			assert_false(n->used);
+		}
+	/* A refused chunk under an existing directory page keeps that page. */
+	chunks.fail = SL_EQUOTA;
+	chunks.pass = 0;
+	assert_int_equal(cap_copy(&a, 1, &big, 1000), SL_EQUOTA);
+	assert_non_null(big.dirs[0]);
+	assert_null(cspace_chunk(&big, 1000 / CAP_CHUNK));
+	chunks.fail = 0;
+	assert_int_equal(cap_move(&big, 5, &big, 60000), SL_OK);
+	assert_int_equal(cap_copy(&a, 1, &big, 40000), SL_OK);
+	assert_int_equal(chunks.live, 2 + 2 + 2 + 2);          /* a; big's dirs 0, 2, 3 */
+	cspace_destroy(&big);
+	assert_int_equal(chunks.live, 2);
+	expect_live(o, 1);
 }
 
 /* ---- randomized run against a model --------------------------------------- */
@@ -1142,7 +1275,7 @@ static void m_destroy(int cs)
 static int rid_of(const cap_t *c)
 {
 	for (int cs = 0; cs < RCS; cs++) {
-		const cap_t *chunk = rcs[cs].chunks[0];
+		const cap_t *chunk = cspace_chunk(&rcs[cs], 0);
 
 		if (chunk && c >= chunk && c < chunk + CAP_CHUNK)
 			return RID(cs, (int)(c - chunk));
@@ -1383,6 +1516,9 @@ int main(void)
 		T(test_slot_1000_allocates_exactly_one_chunk),
 		T(test_chunk_alloc_failure_is_enomem),
 		T(test_chunk_quota_failure_is_equota),
+		T(test_10064_slot_space_filled_completely),
+		T(test_directory_boundaries_of_largest_space),
+		T(test_directory_page_failure_changes_nothing),
 		T(test_random_operations_match_model),
 	};
 

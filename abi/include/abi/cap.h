@@ -41,7 +41,7 @@ enum {
 };
 
 #define SL_CSPACE_DEFAULT 4096          /* slots, unless the module says cspace=N */
-#define SL_CSPACE_MAX 4096
+#define SL_CSPACE_MAX 65536         /* slots; see <abi/ipc.h> for the slots a message can name */
 #define SL_KMEM_DEFAULT (2 * 1024 * 1024)       /* bytes of kernel objects, unless kmem=N */
 
 /* SL_SYS_CAP_IDENTIFY fills this. */

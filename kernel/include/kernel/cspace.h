@@ -3,9 +3,14 @@
  * allocation of its own (pages and object references go through cap_ops),
  * tested on the host.
  *
- * A cspace is a table of up to SL_CSPACE_MAX slots, allocated in chunks of
- * CAP_CHUNK slots on first use. Slot 0 is the null capability and can
- * never be written.
+ * A cspace is a table of up to SL_CSPACE_MAX slots in two levels, so that
+ * a lookup stays two loads however large the space, and a silo pays only
+ * for the part it uses: slots live in chunks of CAP_CHUNK slots; a
+ * directory page holds CAP_DIR_CHUNKS chunk pointers (CAP_DIR_SPAN slots);
+ * the cspace itself holds only CAP_DIRS directory pointers. Chunks and
+ * directory pages are both made on first use through cap_ops' chunk_alloc
+ * (so both are charged to whoever the ops charge) and freed by
+ * cspace_destroy. Slot 0 is the null capability and can never be written.
  *
  * Derivation: every capability in the system is on one list (cap_mdb_t) in
  * tree preorder with a depth, as in seL4's mapping database: the
@@ -30,7 +35,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CAP_CHUNK 64
+#define CAP_CHUNK 64                    /* slots per chunk */
+#define CAP_DIR_CHUNKS 256              /* chunk pointers per directory page */
+#define CAP_DIR_SPAN (CAP_CHUNK * CAP_DIR_CHUNKS)
+#define CAP_DIRS ((SL_CSPACE_MAX + CAP_DIR_SPAN - 1) / CAP_DIR_SPAN)
 
 typedef struct cap {
 	struct cap *prev, *next;        /* derivation list */
@@ -46,9 +54,18 @@ typedef struct cap_mdb {
 	cap_t head;                     /* sentinel; depth unused */
 } cap_mdb_t;
 
+/* A directory page: one chunk_alloc'd block read as chunk pointers. */
+typedef struct cap_dir {
+	cap_t *chunks[CAP_DIR_CHUNKS];
+} cap_dir_t;
+
+_Static_assert(sizeof(cap_dir_t) <= CAP_CHUNK * sizeof(cap_t),
+	       "a directory page must fit the block chunk_alloc gives");
+
 typedef struct cap_ops {
 	/* Zeroed CAP_CHUNK cap_t's into *chunk, or an error (SL_ENOMEM, or
-	 * SL_EQUOTA when the chunk's owner may not have another). */
+	 * SL_EQUOTA when the chunk's owner may not have another). Directory
+	 * pages come from here too. */
 	int (*chunk_alloc)(void *ctx, void **chunk);
 	void (*chunk_free)(void *ctx, void *chunk);
 	void (*obj_get)(void *obj, unsigned type);      /* a new capability names obj */
@@ -60,13 +77,13 @@ typedef struct cspace {
 	uint32_t size;                  /* slots, 1..SL_CSPACE_MAX */
 	cap_mdb_t *mdb;
 	const cap_ops_t *ops;
-	cap_t *chunks[SL_CSPACE_MAX / CAP_CHUNK];
+	cap_dir_t *dirs[CAP_DIRS];      /* NULL until a slot under it is used */
 } cspace_t;
 
 void cap_mdb_init(cap_mdb_t *mdb);
 void cspace_init(cspace_t *cs, uint32_t size, cap_mdb_t *mdb, const cap_ops_t *ops);
 
-/* Deletes every capability in cs and frees its chunks. */
+/* Deletes every capability in cs and frees its chunks and directory pages. */
 void cspace_destroy(cspace_t *cs);
 
 /*
@@ -77,7 +94,8 @@ void cspace_destroy(cspace_t *cs);
 int cspace_lookup(cspace_t *cs, uint32_t slot, unsigned type, unsigned rights, cap_t **out);
 
 /* Checks that slot is in range and empty (SL_EINVAL, SL_EEXIST), and
- * makes sure its chunk exists (chunk_alloc's error: SL_ENOMEM, SL_EQUOTA). */
+ * makes sure its directory page and chunk exist (chunk_alloc's error:
+ * SL_ENOMEM, SL_EQUOTA; on an error nothing was allocated). */
 int cspace_prepare_empty(cspace_t *cs, uint32_t slot, cap_t **out);
 
 /* A new root capability to obj in an empty slot. */
@@ -113,5 +131,8 @@ int cap_revoke(cspace_t *cs, uint32_t slot);
 
 /* Deletes the capability c points at (a slot already looked up). */
 void cap_delete_entry(const cspace_t *cs, cap_t *c);
+
+/* Chunk k (slots k * CAP_CHUNK ..) of cs, or NULL if it was never made. */
+cap_t *cspace_chunk(const cspace_t *cs, uint32_t k);
 
 #endif
