@@ -433,8 +433,7 @@ int main(void)
 		printf("chanserv: no memory for replies\n");
 	configure_silos();
 	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
-	printf("chanserv: serving %u silos (events: %ld, memory: %s)\n", sl_silo_table()->count - 1, r,
-	       pages_from_kernel() ? "mapped" : "static arena");
+	printf("chanserv: serving %u silos (events: %ld)\n", sl_silo_table()->count - 1, r);
 	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
 	for (;;) {
 		const cs_reply_t *mine = NULL;

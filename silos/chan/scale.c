@@ -17,6 +17,9 @@
  *               used once and none is lost
  *   churn K     K rounds of: create, publish under its own name, look it
  *               up, send and receive 8 checked messages, close everything
+ *   starve      with chanserv on a small mem=: creates channels until
+ *               chanserv cannot map a page (CHAN_ENOMEM), checks they
+ *               work, that closing one lets the next create succeed
  *
  * The benchmark (under -icount shift=0; ./sluice bench):
  *   a F         measures chan_create + 2 chan_close, chan_send + chan_recv
@@ -36,6 +39,7 @@
 #define FILL_MAX 4000 /* channels one filler holds */
 #define STOP 0xffffffffu
 #define WAITERS_MAX 64
+#define STARVE_MAX 4000 /* channels starve tries before giving up */
 
 /* ------------------------------------------------------------ many, churn */
 
@@ -475,6 +479,40 @@ static int waiter(void)
 	return tap_done("chanscale wait");
 }
 
+/*
+ * starve: chanserv runs on a small mem= of its own; channels of capacity
+ * 1024 (19 pages of ring each) are created until chanserv cannot map
+ * another page. That must be CHAN_ENOMEM, never a crash or a silent drop;
+ * once one channel is closed, its memory serves the next create.
+ */
+static int starve(void)
+{
+	static chan_t tx[STARVE_MAX], rx[STARVE_MAX];
+	long made = 0;
+	int r = 0;
+
+	while (made < STARVE_MAX && (r = chan_create(1024, &tx[made], &rx[made])) == 0)
+		made++;
+	check(r == CHAN_ENOMEM, "chanserv out of memory is CHAN_ENOMEM", r);
+	check(made > 0 && made < STARVE_MAX, "  ... after a bounded number of channels", made);
+	printf("chanscale starve: %ld channels of capacity 1024, then %s\n", made, chan_strerror(r));
+	if (made > 0) {
+		chan_msg_t m = make_msg(5, 1, 2);
+		check(chan_send(tx[made - 1], &m) == 0 && chan_recv(rx[made - 1], &m) == 0 &&
+			      msg_word(&m, 0) == 1, "  ... and the channels it made still work", 0);
+		made--;
+		check(chan_close(tx[made]) == 0 && chan_close(rx[made]) == 0, "close one", 0);
+		r = chan_create(1024, &tx[made], &rx[made]);
+		check(r == 0, "  ... and its memory serves the next create", r);
+		made += r == 0;
+	}
+	long bad = 0;
+	for (long i = 0; i < made; i++)
+		bad += chan_close(tx[i]) != 0 || chan_close(rx[i]) != 0;
+	check(bad == 0, "every channel closed", bad);
+	return tap_done("chanscale starve");
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? strtol_simple(argv[2]) : 0;
@@ -495,5 +533,7 @@ int main(int argc, char **argv)
 		return echo();
 	if (argc > 1 && !strcmp(argv[1], "wait"))
 		return waiter();
+	if (argc > 1 && !strcmp(argv[1], "starve"))
+		return starve();
 	return 2;
 }
