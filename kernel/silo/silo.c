@@ -782,14 +782,18 @@ static bool memory_all_back(void)
 
 static void report_and_power_off(void)
 {
-	int ok = 0;
+	int ok = 0, stopped = 0;
 
 	ipc_release_all();
-	for (silo_t *s = silo_first; s; s = s->next)
+	for (silo_t *s = silo_first; s; s = s->next) {
 		ok += silo_report(s);
+		stopped += s->state == SILO_STOPPED;
+	}
 	kprintf("shutdown: cycle counter at %llu\n", (unsigned long long)arch_cycles());
 	kprintf("ipc: %llu switches through the fast path\n", (unsigned long long)ipc_fastpath_count());
-	kprintf("shutdown: %d silos, %d exited 0, %d failed\n", silo_count, ok, silo_count - ok);
+	/* The server stopped by the kernel is a success, but it did not exit. */
+	kprintf("shutdown: %d silos: %d exited 0, %d stopped (the server), %d failed\n", silo_count,
+		ok - stopped, stopped, silo_count - ok);
 	bool clean = memory_all_back();
 	arch_poweroff(ok == silo_count && clean);
 }
