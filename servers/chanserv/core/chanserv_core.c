@@ -1149,6 +1149,146 @@ void cs_request(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 	}
 }
 
+/* ------------------------------------------------------------- batches */
+
+/* The error a request on a badge that names no live handle gets, as
+ * cs_request would answer it. */
+static int32_t badge_error(const cs_state_t *s, const cs_request_t *q)
+{
+	const cs_silo_t *si = cs_silo_at(s, q->silo);
+
+	if (!(q->badge & CHAN_BADGE_HANDLE) && (q->silo == 0 || !si || !si->known))
+		return CHAN_EPERM;
+	return CHAN_EBADHANDLE;
+}
+
+/* Appends msg to channel c's ring as a try_send of sender queues it:
+ * stamped, the handle flag clear (no handle rides in a batch). */
+static void ring_put_stamped(cs_chan_t *c, const cs_msg_t *msg, uint16_t sender)
+{
+	cs_item_t *it = ring_at(c, c->count++);
+
+	it->msg = *msg;
+	it->msg.w[0] = sender;
+	it->msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+	it->carried = -1;
+}
+
+/* Why a try_send on handle h cannot go now, or CHAN_OK. */
+static int32_t send_refusal(const cs_handle_t *hd, const cs_chan_t *c)
+{
+	if (!(hd->rights & CHAN_RIGHT_SEND))
+		return CHAN_EPERM;
+	if (c->destroyed || c->receivers == 0)
+		return CHAN_EDISCONNECTED;
+	return c->recvq < 0 && c->count >= c->capacity ? CHAN_EWOULDBLOCK : CHAN_OK;
+}
+
+void cs_send_many(cs_state_t *s, const cs_request_t *q, const cs_msg_t *msgs, uint32_t n, cs_out_t *out)
+{
+	int32_t h = handle_find(s, q->badge), status = CHAN_OK;
+	uint32_t sent = 0;
+
+	out->n = 0;
+	if (n == 0 || n > CHAN_BATCH_MAX || q->carries)
+		status = CHAN_EINVAL;
+	else if (h < 0)
+		status = badge_error(s, q);
+	else
+		status = send_refusal(H(s, h), C(s, H(s, h)->chan));
+	if (status == CHAN_OK) {
+		cs_handle_t *hd = H(s, h);
+		int32_t chan = hd->chan;
+		cs_chan_t *c = C(s, chan);
+		uint16_t sender = hd->owner;
+
+		for (; sent < n; sent++) {
+			int32_t r = c->recvq;
+			if (r >= 0) {                   /* a receiver waits: straight to it */
+				cs_item_t it = { .msg = msgs[sent], .carried = -1 };
+				it.msg.w[0] = sender;
+				it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+				q_del(s, &c->recvq, &c->recvq_tail, r);
+				deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
+				pending_free(s, r);
+			} else if (c->count < c->capacity) {
+				ring_put_stamped(c, &msgs[sent], sender);
+			} else {
+				break;
+			}
+		}
+	}
+	reply_to(out, q->token, sent ? CHAN_OK : status)->words.w[0] = sent;
+	settle(s, out);
+}
+
+/* Why a try_recv on handle h cannot take a message now, or CHAN_OK. */
+static int32_t recv_refusal(const cs_handle_t *hd, const cs_chan_t *c)
+{
+	if (!(hd->rights & CHAN_RIGHT_RECV))
+		return CHAN_EPERM;
+	if (c->destroyed || (c->count == 0 && c->senders == 0))
+		return CHAN_EDISCONNECTED;
+	return c->count == 0 ? CHAN_EWOULDBLOCK : CHAN_OK;
+}
+
+/* After a message left channel chan's ring: the oldest waiting send, if
+ * there is room now, goes in and is answered. */
+static void admit_waiting_send(cs_state_t *s, int32_t chan, cs_out_t *out)
+{
+	cs_chan_t *c = C(s, chan);
+	int32_t p = c->count < c->capacity ? q_pop(s, &c->sendq, &c->sendq_tail) : -1;
+
+	if (p < 0)
+		return;
+	cs_pending_t *op = P(s, p);
+	if (op->item.carried >= 0)
+		handle_to_ring(s, op->item.carried, chan);
+	ring_push(c, &op->item);
+	reply_status(out, op->token, CHAN_OK);
+	pending_free(s, p);
+}
+
+void cs_recv_many(cs_state_t *s, const cs_request_t *q, cs_msg_t *msgs, uint32_t max, cs_out_t *out)
+{
+	int32_t h = handle_find(s, q->badge), status = CHAN_OK;
+	int32_t chan = -1, carried = -1;
+	uint32_t got = 0;
+
+	out->n = 0;
+	if (max == 0 || max > CHAN_BATCH_MAX || q->carries)
+		status = CHAN_EINVAL;
+	else if (h < 0)
+		status = badge_error(s, q);
+	else
+		status = recv_refusal(H(s, h), C(s, H(s, h)->chan));
+	if (status == CHAN_OK) {
+		chan = H(s, h)->chan;
+		cs_chan_t *c = C(s, chan);
+		while (got < max && c->count && carried < 0) {
+			cs_item_t *it = &c->ring[c->head];
+			msgs[got++] = it->msg;
+			carried = it->carried;
+			c->head = c->head + 1 == c->slots ? 0 : c->head + 1;
+			c->count--;
+			if (carried >= 0)       /* a handle rides: it ends the batch */
+				handle_land(s, carried, H(s, h)->owner);
+			admit_waiting_send(s, chan, out);
+		}
+	}
+	cs_reply_t *r = reply_to(out, q->token, got ? CHAN_OK : status);
+	r->words.w[0] = got;
+	if (got) {
+		r->has_msg = true;
+		r->chan = chan;
+		r->chan_id = C(s, chan)->id;
+		r->carried = carried;
+	}
+	if (carried >= 0)
+		r->handles[r->nhandles++] = badge_of(s, carried);
+	settle(s, out);
+}
+
 void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out)
 {
 	cs_silo_t *si = cs_silo_at(s, silo);
