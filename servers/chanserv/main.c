@@ -282,8 +282,17 @@ static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 
 	/* Registers past the length still hold chanserv's own values (the
 	 * last reply's words): never let them pass for the caller's. */
-	for (unsigned i = SL_TAG_LEN(m->tag); i < SL_MSG_WORDS; i++)
-		q->words.w[i] = 0;
+	switch (SL_TAG_LEN(m->tag)) {
+	case 0: q->words.w[0] = 0; __attribute__((fallthrough));
+	case 1: q->words.w[1] = 0; __attribute__((fallthrough));
+	case 2: q->words.w[2] = 0; __attribute__((fallthrough));
+	case 3: q->words.w[3] = 0; __attribute__((fallthrough));
+	case 4: q->words.w[4] = 0; __attribute__((fallthrough));
+	case 5: q->words.w[5] = 0; __attribute__((fallthrough));
+	case 6: q->words.w[6] = 0; __attribute__((fallthrough));
+	case 7: q->words.w[7] = 0; __attribute__((fallthrough));
+	default: break;                 /* 8 and past: every word is the caller's */
+	}
 	q->op = SL_TAG_LABEL(m->tag);
 	q->badge = m->badge;
 	q->token = token;

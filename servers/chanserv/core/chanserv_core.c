@@ -282,8 +282,8 @@ bool cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, const cs_quota_t *
 
 /* ------------------------------------------------------------- handles */
 
-/* A live record for badge, or -1. */
-static int32_t handle_find(const cs_state_t *s, uint64_t badge)
+/* A live record for badge, or -1 (on every request: inlined). */
+static inline __attribute__((always_inline)) int32_t handle_find(const cs_state_t *s, uint64_t badge)
 {
 	uint32_t i = CHAN_BADGE_INDEX(badge);
 
@@ -770,7 +770,7 @@ static void collect_from(cs_state_t *s, int32_t chan)
 }
 
 /* Carries out what closes and discards set off, until nothing is left. */
-static void settle(cs_state_t *s, cs_out_t *out)
+static void settle_work(cs_state_t *s, cs_out_t *out)
 {
 	for (;;) {
 		int32_t chan;
@@ -789,6 +789,13 @@ static void settle(cs_state_t *s, cs_out_t *out)
 			return;
 		}
 	}
+}
+
+/* Most requests set nothing off: that check stays inline. */
+static inline __attribute__((always_inline)) void settle(cs_state_t *s, cs_out_t *out)
+{
+	if (s->check >= 0 || s->cand >= 0)
+		settle_work(s, out);
 }
 
 static uint32_t clamp_capacity(uint64_t cap)
@@ -869,17 +876,17 @@ static int32_t carried_handle(cs_state_t *s, const cs_request_t *q, int32_t h, i
 
 static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
 
-/* The message a send queues: stamped with the sender, the flag set only
- * when a handle rides along. */
-static cs_item_t send_item(const cs_request_t *q, uint16_t sender, int32_t carried)
+/* Writes the message a send queues into it: stamped with the sender, the
+ * flag set only when a handle rides along (in place: no copy of the
+ * record on the way). */
+static inline void send_item(cs_item_t *it, const cs_msg_t *msg, uint16_t sender, int32_t carried)
 {
-	cs_item_t it = { .msg = q->words, .carried = carried };
-
-	it.msg.w[0] = sender;
-	it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+	it->msg = *msg;
+	it->msg.w[0] = sender;
+	it->msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
 	if (carried >= 0)
-		it.msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
-	return it;
+		it->msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
+	it->carried = carried;
 }
 
 static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
@@ -903,24 +910,51 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		reply_status(out, q->token, err);
 		return;
 	}
-	cs_item_t it = send_item(q, hd->owner, carried);
 	if (carried >= 0) {             /* given away: what we wait for on it ends */
 		cancel_ops_on(s, carried, out);
 		handle_to_flight(s, carried, p >= 0 ? -1 : chan);
 	}
 	if (p >= 0) {                                   /* full: wait */
-		P(s, p)->item = it;
+		send_item(&P(s, p)->item, &q->words, hd->owner, carried);
 		q_push(s, &c->sendq, &c->sendq_tail, p);
 		return;
 	}
 	int32_t r = q_pop(s, &c->recvq, &c->recvq_tail);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
+		cs_item_t it;
+		send_item(&it, &q->words, hd->owner, carried);
 		deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
 		pending_free(s, r);
 	} else {
-		ring_push(c, &it);
+		send_item(ring_at(c, c->count++), &q->words, hd->owner, carried);
 	}
 	reply_status(out, q->token, CHAN_OK);
+}
+
+/* Takes the oldest waiting send of channel chan into its ring, which has
+ * room, and answers it. */
+static void admit_send(cs_state_t *s, int32_t chan, cs_out_t *out)
+{
+	cs_chan_t *c = C(s, chan);
+	int32_t p = q_pop(s, &c->sendq, &c->sendq_tail);
+	cs_pending_t *op = P(s, p);
+
+	if (op->item.carried >= 0)
+		handle_to_ring(s, op->item.carried, chan);
+	ring_push(c, &op->item);
+	reply_status(out, op->token, CHAN_OK);
+	pending_free(s, p);
+}
+
+/* After a message left channel c's ring: the oldest waiting send, if
+ * there is room now, goes in (the check is inline: usually none waits). */
+static inline __attribute__((always_inline)) void admit_waiting_send(cs_state_t *s, int32_t chan,
+								    cs_out_t *out)
+{
+	cs_chan_t *c = C(s, chan);
+
+	if (c->sendq >= 0 && c->count < c->capacity)
+		admit_send(s, chan, out);
 }
 
 static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
@@ -945,17 +979,12 @@ static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 			q_push(s, &c->recvq, &c->recvq_tail, p);
 		return;
 	}
-	cs_item_t it = ring_pop(c);
-	deliver(s, out, q->token, hd->owner, chan, &it);
-	int32_t p = c->count < c->capacity ? q_pop(s, &c->sendq, &c->sendq_tail) : -1;
-	if (p >= 0) {                                   /* room now: a waiting send goes in */
-		cs_pending_t *op = P(s, p);
-		if (op->item.carried >= 0)
-			handle_to_ring(s, op->item.carried, chan);
-		ring_push(c, &op->item);
-		reply_status(out, op->token, CHAN_OK);
-		pending_free(s, p);
-	}
+	/* Straight from the ring into the reply; its slot is not reused
+	 * before the head moves past it. */
+	deliver(s, out, q->token, hd->owner, chan, &c->ring[c->head]);
+	c->head = c->head + 1 == c->slots ? 0 : c->head + 1;
+	c->count--;
+	admit_waiting_send(s, chan, out);               /* room now */
 }
 
 /* clone, receiver, sender: a new handle on the same channel. */
@@ -1162,18 +1191,6 @@ static int32_t badge_error(const cs_state_t *s, const cs_request_t *q)
 	return CHAN_EBADHANDLE;
 }
 
-/* Appends msg to channel c's ring as a try_send of sender queues it:
- * stamped, the handle flag clear (no handle rides in a batch). */
-static void ring_put_stamped(cs_chan_t *c, const cs_msg_t *msg, uint16_t sender)
-{
-	cs_item_t *it = ring_at(c, c->count++);
-
-	it->msg = *msg;
-	it->msg.w[0] = sender;
-	it->msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
-	it->carried = -1;
-}
-
 /* Why a try_send on handle h cannot go now, or CHAN_OK. */
 static int32_t send_refusal(const cs_handle_t *hd, const cs_chan_t *c)
 {
@@ -1205,14 +1222,13 @@ void cs_send_many(cs_state_t *s, const cs_request_t *q, const cs_msg_t *msgs, ui
 		for (; sent < n; sent++) {
 			int32_t r = c->recvq;
 			if (r >= 0) {                   /* a receiver waits: straight to it */
-				cs_item_t it = { .msg = msgs[sent], .carried = -1 };
-				it.msg.w[0] = sender;
-				it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+				cs_item_t it;
+				send_item(&it, &msgs[sent], sender, -1);
 				q_del(s, &c->recvq, &c->recvq_tail, r);
 				deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
 				pending_free(s, r);
 			} else if (c->count < c->capacity) {
-				ring_put_stamped(c, &msgs[sent], sender);
+				send_item(ring_at(c, c->count++), &msgs[sent], sender, -1);
 			} else {
 				break;
 			}
@@ -1230,23 +1246,6 @@ static int32_t recv_refusal(const cs_handle_t *hd, const cs_chan_t *c)
 	if (c->destroyed || (c->count == 0 && c->senders == 0))
 		return CHAN_EDISCONNECTED;
 	return c->count == 0 ? CHAN_EWOULDBLOCK : CHAN_OK;
-}
-
-/* After a message left channel chan's ring: the oldest waiting send, if
- * there is room now, goes in and is answered. */
-static void admit_waiting_send(cs_state_t *s, int32_t chan, cs_out_t *out)
-{
-	cs_chan_t *c = C(s, chan);
-	int32_t p = c->count < c->capacity ? q_pop(s, &c->sendq, &c->sendq_tail) : -1;
-
-	if (p < 0)
-		return;
-	cs_pending_t *op = P(s, p);
-	if (op->item.carried >= 0)
-		handle_to_ring(s, op->item.carried, chan);
-	ring_push(c, &op->item);
-	reply_status(out, op->token, CHAN_OK);
-	pending_free(s, p);
 }
 
 void cs_recv_many(cs_state_t *s, const cs_request_t *q, cs_msg_t *msgs, uint32_t max, cs_out_t *out)
