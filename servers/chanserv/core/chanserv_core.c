@@ -197,11 +197,13 @@ static bool out_fit(cs_state_t *s, cs_out_t *out, uint32_t need)
 	return true;
 }
 
-/* Every attached buffer holds a reply per pending operation plus a few. */
-static bool outs_fit(cs_state_t *s, uint32_t pending)
+/* Every attached buffer holds a reply per pending operation plus a few
+ * (inline: they almost always do already). */
+static inline __attribute__((always_inline)) bool outs_fit(cs_state_t *s, uint32_t pending)
 {
 	for (int k = 0; k < CS_OUTS; k++)
-		if (s->outs[k] && !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
+		if (s->outs[k] && s->outs[k]->cap < pending + CS_OUT_EXTRA &&
+		    !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
 			return false;
 	return true;
 }
@@ -575,9 +577,18 @@ static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send
 	cs_pending_t *op = P(s, p);
 	cs_handle_t *hd = H(s, h);
 
-	*op = (cs_pending_t){ .link = -1, .used = true, .is_send = is_send, .silo = silo,
-			      .token = token, .handle = h, .prev = -1, .next = -1,
-			      .hprev = -1, .hnext = hd->ops, .item = { .carried = -1 } };
+	/* Field by field: a send writes its item itself, a receive has none
+	 * (only `carried` is ever read of it), so its 64 bytes of words are left as they are. */
+	op->link = -1;
+	op->used = true;
+	op->is_send = is_send;
+	op->silo = silo;
+	op->token = token;
+	op->handle = h;
+	op->prev = op->next = -1;
+	op->hprev = -1;
+	op->hnext = hd->ops;
+	op->item.carried = -1;
 	if (hd->ops >= 0)
 		P(s, hd->ops)->hprev = p;
 	hd->ops = p;
