@@ -53,43 +53,80 @@ int msgbuf_check_sender(const thread_t *sender, const trap_frame_t *f)
 }
 
 /* Copies n bytes (a multiple of 8, both ends 8-aligned) a word at a time,
- * four to a turn: messages are whole words, and this is its hot loop. */
+ * eight to a turn: messages are whole words (eight each), and this is its
+ * hot loop. */
 static void copy_words(uint64_t *d, const uint64_t *s, uint64_t n)
 {
-	for (n /= 8; n >= 4; n -= 4, d += 4, s += 4) {
-		uint64_t a = s[0], b = s[1], c = s[2], e = s[3];
+	for (n /= 8; n >= 8; n -= 8, d += 8, s += 8) {
+		uint64_t a = s[0], b = s[1], c = s[2], e = s[3], g = s[4], h = s[5], i = s[6],
+			 j = s[7];
 
 		d[0] = a;
 		d[1] = b;
 		d[2] = c;
 		d[3] = e;
+		d[4] = g;
+		d[5] = h;
+		d[6] = i;
+		d[7] = j;
 	}
 	while (n--)
 		*d++ = *s++;
 }
 
-/* Copies bytes between two user ranges already checked, page by page. */
-static void copy_across(vm_space_t from, uint64_t src, vm_space_t to, uint64_t dst, uint64_t bytes)
+/* Pages a buffer (its count and SL_MSG_BUFFER_WORDS words, 8-aligned) spans at most. */
+#define MSGBUF_PAGES ((8 * (SL_MSG_BUFFER_WORDS + 1) + FRAME_SIZE - 8) / FRAME_SIZE + 1)
+
+/* The kernel address of every page of [va, va + bytes) in space, mapped
+ * for the user with `rights`, into pages[] from index `from` on (the
+ * earlier ones the caller has); false if one is not. bytes is at most a
+ * buffer's. Each page is walked once, for the check and the copy. */
+static bool user_pages(vm_space_t space, uint64_t va, uint64_t bytes, unsigned rights,
+		       uint8_t *pages[MSGBUF_PAGES], unsigned from)
 {
+	unsigned k = 0;
+
+	if (va + bytes < va || va + bytes > USER_TOP)
+		return false;
+	for (uint64_t p = va & ~(uint64_t)(FRAME_SIZE - 1); p < va + bytes; p += FRAME_SIZE, k++)
+		if (k >= from && !(pages[k] = user_page(space, p, rights)))
+			return false;
+	return true;
+}
+
+/* Copies bytes between two user ranges whose pages user_pages found. */
+static void copy_pages(uint8_t *const to[], uint64_t dst, uint8_t *const from[], uint64_t src,
+		       uint64_t bytes)
+{
+	uint64_t so = src & (FRAME_SIZE - 1), dof = dst & (FRAME_SIZE - 1);
+	unsigned si = 0, di = 0;
+
 	while (bytes) {
 		uint64_t n = bytes;
 
-		if (n > FRAME_SIZE - (src & (FRAME_SIZE - 1)))
-			n = FRAME_SIZE - (src & (FRAME_SIZE - 1));
-		if (n > FRAME_SIZE - (dst & (FRAME_SIZE - 1)))
-			n = FRAME_SIZE - (dst & (FRAME_SIZE - 1));
-		copy_words(user_page(to, dst, VM_WRITE), user_page(from, src, 0), n);
-		src += n;
-		dst += n;
+		if (n > FRAME_SIZE - so)
+			n = FRAME_SIZE - so;
+		if (n > FRAME_SIZE - dof)
+			n = FRAME_SIZE - dof;
+		copy_words((uint64_t *)(to[di] + dof), (const uint64_t *)(from[si] + so), n);
 		bytes -= n;
+		if ((so += n) == FRAME_SIZE) {
+			so = 0;
+			si++;
+		}
+		if ((dof += n) == FRAME_SIZE) {
+			dof = 0;
+			di++;
+		}
 	}
 }
 
 uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const thread_t *dst,
 			uint64_t spec)
 {
+	uint8_t *from_pages[MSGBUF_PAGES], *to_pages[MSGBUF_PAGES];
 	vm_space_t from, to;
-	uint64_t at = dst->uframe->rbp, *count;
+	uint64_t at = dst->uframe->rbp, *count, bytes;
 
 	if (!(src->rsi & SL_TAG_BUFFER) || at & 7)
 		return 0;
@@ -97,11 +134,16 @@ uint64_t msgbuf_deliver(const thread_t *sender, const trap_frame_t *src, const t
 	to = silo_space(dst->silo);
 	/* The sender's buffer was checked when it sent; it may have been
 	 * unmapped since (it waited in a queue): then nothing arrives. */
-	if (!(count = user_page(from, src->rbp, 0)) || *count > SL_MSG_BUFFER_WORDS ||
-	    *count + 1 > SL_SPEC_BUFFER(spec) || !user_range(from, src->rbp, 8 * (*count + 1), 0) ||
-	    !user_range(to, at, 8 * (*count + 1), VM_WRITE))
+	if (!(from_pages[0] = user_page(from, src->rbp & ~(uint64_t)(FRAME_SIZE - 1), 0)))
 		return 0;
-	copy_across(from, src->rbp, to, at, 8 * (*count + 1));
+	count = (uint64_t *)(from_pages[0] + (src->rbp & (FRAME_SIZE - 1)));
+	if (*count > SL_MSG_BUFFER_WORDS || *count + 1 > SL_SPEC_BUFFER(spec))
+		return 0;
+	bytes = 8 * (*count + 1);
+	if (!user_pages(from, src->rbp, bytes, 0, from_pages, 1) ||
+	    !user_pages(to, at, bytes, VM_WRITE, to_pages, 0))
+		return 0;
+	copy_pages(to_pages, at, from_pages, src->rbp, bytes);
 	return SL_TAG_BUFFER;
 }
 

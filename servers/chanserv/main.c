@@ -282,8 +282,17 @@ static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 
 	/* Registers past the length still hold chanserv's own values (the
 	 * last reply's words): never let them pass for the caller's. */
-	for (unsigned i = SL_TAG_LEN(m->tag); i < SL_MSG_WORDS; i++)
-		q->words.w[i] = 0;
+	switch (SL_TAG_LEN(m->tag)) {
+	case 0: q->words.w[0] = 0; __attribute__((fallthrough));
+	case 1: q->words.w[1] = 0; __attribute__((fallthrough));
+	case 2: q->words.w[2] = 0; __attribute__((fallthrough));
+	case 3: q->words.w[3] = 0; __attribute__((fallthrough));
+	case 4: q->words.w[4] = 0; __attribute__((fallthrough));
+	case 5: q->words.w[5] = 0; __attribute__((fallthrough));
+	case 6: q->words.w[6] = 0; __attribute__((fallthrough));
+	case 7: q->words.w[7] = 0; __attribute__((fallthrough));
+	default: break;                 /* 8 and past: every word is the caller's */
+	}
 	q->op = SL_TAG_LABEL(m->tag);
 	q->badge = m->badge;
 	q->token = token;
@@ -303,97 +312,62 @@ static bool decode(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 /*
  * CS_OP_SEND_MANY: the messages in `batch`, each a CS_OP_TRY_SEND of its
  * own (same stamping, capacity and disconnect rules), in order, until one
- * cannot go. The answer: CHAN_OK and how many went, or the first one's
- * error if none did (libchan then waits with a plain send).
+ * cannot go; the core takes the whole run in one step. The answer: CHAN_OK
+ * and how many went, or the first one's error if none did (libchan then
+ * waits with a plain send).
  */
 static const cs_reply_t *send_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
-	static cs_reply_t answer;
 	uint64_t n = batch.count / SL_MSG_WORDS;
-	int32_t status = CHAN_OK;
-	uint32_t sent = 0;
 
-	if (!decode(m, token, q) || q->carries || !(m->tag & SL_TAG_BUFFER) ||
-	    batch.count % SL_MSG_WORDS || n == 0 || n > CHAN_BATCH_MAX)
-		status = CHAN_EINVAL;
-	q->op = CS_OP_TRY_SEND;
-	for (uint32_t i = 0; i < n && status == CHAN_OK; i++) {
-		q->words = batch.msg[i];
-		cs_request(&state, q, &out);
-		const cs_reply_t *mine = send_replies(token);
-		status = mine ? mine->status : CHAN_EIPC;
-		sent += status == CHAN_OK;
-	}
-	answer = (cs_reply_t){ .token = token, .status = sent ? CHAN_OK : status, .words.w = { sent } };
-	return &answer;
+	if (!decode(m, token, q) || !(m->tag & SL_TAG_BUFFER) || batch.count % SL_MSG_WORDS ||
+	    n > CHAN_BATCH_MAX)
+		n = 0;                  /* the core answers CHAN_EINVAL */
+	cs_send_many(&state, q, batch.msg, (uint32_t)n, &out);
+	return send_replies(token);
 }
 
-/* Where each message of a receive batch came from, to give it back. */
-typedef struct batch_origin {
-	bool has_msg;
-	int32_t chan, carried;
-	uint64_t chan_id;
-} batch_origin_t;
-
-/* Gives the messages of a batch that could not be delivered back to
- * their channels, the last first, so they stay in order at the front. */
-static void give_back_batch(const batch_origin_t *from, uint32_t n)
+/* Gives the messages of a receive batch that could not be delivered back
+ * to their channel, the last first, so they stay in order at the front;
+ * a handle rode only in the last. */
+static void give_back_batch(const cs_reply_t *a, uint32_t n)
 {
+	int32_t carried = a->carried;
+
 	while (n) {
 		n--;
-		cs_reply_t failed = { .has_msg = from[n].has_msg, .chan = from[n].chan,
-				      .chan_id = from[n].chan_id, .carried = from[n].carried,
-				      .words = batch.msg[n] };
+		cs_reply_t failed = { .has_msg = true, .chan = a->chan, .chan_id = a->chan_id,
+				      .carried = carried, .words = batch.msg[n] };
 		cs_return(&state, &failed, &back);
 		send_back();
+		carried = -1;
 	}
 }
 
 /*
  * CS_OP_RECV_MANY: up to w0 messages, each a CS_OP_TRY_RECV of its own,
- * into `batch`; a message carrying a handle ends the batch and the handle
- * goes with the answer. Answered here, with reply (the answer's buffer
- * must fit the caller's: if it does not, or the caller is gone, the
- * messages go back to their channel).
+ * into `batch`, taken by the core in one step; a message carrying a handle
+ * ends the batch and the handle goes with the answer. Answered here, with
+ * reply (the answer's buffer must fit the caller's: if it does not, or the
+ * caller is gone, the messages go back to their channel).
  */
 static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 {
-	static batch_origin_t taken[CHAN_BATCH_MAX];
-	cs_reply_t a = { .token = token };
-	int32_t status = CHAN_OK;
-	uint32_t got = 0;
-	bool ok = decode(m, token, q) && !q->carries;
-	uint64_t max = q->words.w[0];
+	bool ok = decode(m, token, q);  /* words past the length read as 0 */
+	uint64_t max = ok && q->words.w[0] <= CHAN_BATCH_MAX ? q->words.w[0] : 0;
 
-	if (!ok || max == 0 || max > CHAN_BATCH_MAX)
-		status = CHAN_EINVAL;
-	q->op = CS_OP_TRY_RECV;
-	while (status == CHAN_OK && got < max) {
-		cs_request(&state, q, &out);
-		const cs_reply_t *r = send_replies(token);
-		if (!r || r->status != CHAN_OK) {
-			status = r ? r->status : CHAN_EIPC;
-			break;
-		}
-		taken[got] = (batch_origin_t){ r->has_msg, r->chan, r->carried, r->chan_id };
-		batch.msg[got++] = r->words;
-		if (r->nhandles) {              /* a handle rides: it ends the batch */
-			a.nhandles = r->nhandles;
-			a.handles[0] = r->handles[0];
-			a.handles[1] = r->handles[1];
-			break;
-		}
-	}
+	cs_recv_many(&state, q, batch.msg, (uint32_t)max, &out);
+	const cs_reply_t *r = send_replies(token);
+	cs_reply_t a = r ? *r : (cs_reply_t){ .token = token, .status = CHAN_EIPC, .carried = -1 };
+	uint32_t got = (uint32_t)a.words.w[0];
+
 	batch.count = (uint64_t)got * SL_MSG_WORDS;
-	a.status = got ? CHAN_OK : status;
-	a.words.w[0] = got;
 	cs_regs_t rm = { .tag = reply_tag(&a) | (got ? SL_TAG_BUFFER : 0) };
 	long err = cs_ipc(SL_SYS_REPLY, token, &rm, a.words.w, ignored_words);
-	a.has_msg = got > 0;
 	if (a.nhandles)                 /* the messages go back below, handle and all */
 		after_reply(&a, err < 0, false);
 	if (err < 0 && got)
-		give_back_batch(taken, got);
+		give_back_batch(&a, got);
 	if (err == SL_EFAULT) {         /* refused: the caller's buffer was too small */
 		rm = (cs_regs_t){ .tag = SL_TAG((uint32_t)CHAN_EINVAL, 8, 0) };
 		cs_ipc(SL_SYS_REPLY, token, &rm, no_words, ignored_words);

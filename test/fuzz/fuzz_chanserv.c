@@ -170,6 +170,8 @@ static uint32_t allowed(uint32_t op, bool on_handle)
 		case CS_OP_CREATE:
 		case CS_OP_CREATE_SYNC: return common | mem;
 		case CS_OP_LOOKUP: return common | mem | E(CHAN_EINVAL) | E(CHAN_ENOENT);
+		case CS_OP_SEND_MANY:           /* a bad count is refused first */
+		case CS_OP_RECV_MANY: return common | E(CHAN_EBADHANDLE) | E(CHAN_EINVAL);
 		default: return common | E(CHAN_EBADHANDLE);
 		}
 	}
@@ -182,6 +184,10 @@ static uint32_t allowed(uint32_t op, bool on_handle)
 	case CS_OP_TRY_RECV:
 		return common | E(CHAN_EPERM) | E(CHAN_EDISCONNECTED) | E(CHAN_EWOULDBLOCK) |
 			E(CHAN_ENOSPC) | E(CHAN_ENOMEM);
+	case CS_OP_SEND_MANY:
+	case CS_OP_RECV_MANY:
+		return common | E(CHAN_EPERM) | E(CHAN_EDISCONNECTED) | E(CHAN_EWOULDBLOCK) |
+			E(CHAN_EINVAL);
 	case CS_OP_CLONE:
 	case CS_OP_RECEIVER:
 	case CS_OP_SENDER:
@@ -229,8 +235,18 @@ static void absorb(void)
 			if (tok_carried[t])
 				forget(silo, tok_carried[t]);
 		}
-		if (r->has_msg)
+		if (tok_op[t] == CS_OP_SEND_MANY) {
+			INV(r->words.w[0] > 0 && r->words.w[0] <= CHAN_BATCH_MAX && !r->has_msg,
+			    "token %u: send batch of %llu", t, (unsigned long long)r->words.w[0]);
+			accepted += r->words.w[0];
+		}
+		if (tok_op[t] == CS_OP_RECV_MANY) {
+			INV(r->has_msg && r->words.w[0] > 0 && r->words.w[0] <= CHAN_BATCH_MAX,
+			    "token %u: receive batch of %llu", t, (unsigned long long)r->words.w[0]);
+			delivered += r->words.w[0];
+		} else if (r->has_msg) {
 			delivered++;
+		}
 		if (tok_op[t] == CS_OP_CLOSE)
 			forget(silo, tok_badge[t]);
 	}
@@ -307,6 +323,8 @@ static void do_request(struct sim *m, uint8_t opsel)
 					     "0123456789012345678901234567890" };
 	uint8_t bsel = u8(), wsel = u8(), val = u8(), csel = u8(), extra = u8();
 	uint32_t op = opsel < 0x80 ? common[opsel % 8] : opsel % 16;
+	if (op == CS_OP_SEND_MANY && (csel & 0x80))
+		op = CS_OP_RECV_MANY;
 	uint64_t badge = op == CS_OP_CREATE || op == CS_OP_CREATE_SYNC || op == CS_OP_LOOKUP
 		? ((bsel & 7) == 6 ? pick_badge(m, bsel, extra) : m->id)
 		: pick_badge(m, bsel, extra);
@@ -339,8 +357,23 @@ static void do_request(struct sim *m, uint8_t opsel)
 		caller = 0;
 	if (next_token >= MAX_TOKENS)
 		return;
+	if (op == CS_OP_SEND_MANY || op == CS_OP_RECV_MANY)
+		q.carries = (csel & 3) == 0;    /* refused: no handle rides in a batch */
 	q.token = new_token(caller, op, badge, q.carries ? q.carried_badge : 0);
-	cs_request(S, &q, &out);
+	if (op == CS_OP_SEND_MANY || op == CS_OP_RECV_MANY) {
+		static cs_msg_t batch[CHAN_BATCH_MAX + 1];
+		uint32_t n = val % (CHAN_BATCH_MAX + 2);
+		for (uint32_t i = 0; i < n; i++) {
+			batch[i] = q.words;
+			batch[i].w[2] = i;
+		}
+		if (op == CS_OP_SEND_MANY)
+			cs_send_many(S, &q, batch, n, &out);
+		else
+			cs_recv_many(S, &q, batch, n, &out);
+	} else {
+		cs_request(S, &q, &out);
+	}
 	absorb();
 	check_messages(op == CS_OP_CLOSE || op == CS_OP_DESTROY || q.carries);
 }
@@ -391,7 +424,9 @@ static void do_return(void)
 		return;
 	cs_reply_t r;
 	uint32_t i = 0;
-	while (i < last.n && !(last_r[i].has_msg && !last_r[i].drop && last_r[i].status == 0))
+	/* (a receive batch goes back message by message: not modelled here) */
+	while (i < last.n && !(last_r[i].has_msg && !last_r[i].drop && last_r[i].status == 0 &&
+			       tok_op[last_r[i].token] != CS_OP_RECV_MANY))
 		i++;
 	if (i == last.n)
 		return;

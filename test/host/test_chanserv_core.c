@@ -2577,6 +2577,216 @@ static void test_unclaimed_handle_closed_at_once(void **state)
 	assert_int_equal(OUT->n, 0);
 }
 
+/* ---- batches: cs_send_many / cs_recv_many --------------------------------- */
+
+static cs_msg_t batch_msgs[CHAN_BATCH_MAX + 1];
+
+/* One batch call on handle h (sending batch_msgs[0..n) or receiving up to
+ * n into them); returns its token, OUT holds every reply it caused. */
+static uint32_t batch_call(uint64_t h, bool send, uint32_t n, bool carries, uint64_t carried)
+{
+	uint16_t silo = cs_badge_silo(S, h);
+	cs_request_t q = { .op = send ? CS_OP_SEND_MANY : CS_OP_RECV_MANY, .badge = h,
+			   .token = next_token++, .carries = carries, .carried_badge = carried };
+
+	assert_true(q.token < MAX_TOKENS);
+	tok_silo[q.token] = silo;
+	tok_open[q.token] = true;
+	if (send)
+		cs_send_many(S, &q, batch_msgs, n, OUT);
+	else
+		cs_recv_many(S, &q, batch_msgs, n, OUT);
+	absorb(OUT);
+	return q.token;
+}
+
+/* Sends messages type first.. with payload p*3 in one batch of n; returns how many went. */
+static int64_t send_many_st(uint64_t h, uint32_t first, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		batch_msgs[i] = M(first + i, (first + i) * 3ull);
+	const cs_reply_t *r = answer(batch_call(h, true, n, false, 0));
+	return r->status == CHAN_OK ? (int64_t)r->words.w[0] : r->status;
+}
+
+/* Receives up to max in one batch: how many came, or the error. */
+static int64_t recv_many_st(uint64_t h, uint32_t max)
+{
+	const cs_reply_t *r = answer(batch_call(h, false, max, false, 0));
+
+	if (r->status != CHAN_OK) {
+		INV(r->words.w[0] == 0 && !r->has_msg, "failed batch reports %llu messages",
+		    (unsigned long long)r->words.w[0]);
+		return r->status;
+	}
+	INV(r->words.w[0] > 0 && r->words.w[0] <= max, "batch of %llu for max %u",
+	    (unsigned long long)r->words.w[0], max);
+	return (int64_t)r->words.w[0];
+}
+
+/* A send batch goes in order, stamped, until the ring is full; the rest
+ * waits for the caller; a batch on a full channel is CHAN_EWOULDBLOCK and
+ * changes nothing. A receive batch takes them oldest first. */
+static void test_batch_send_fills_in_order_then_wouldblock(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 5, &tx, &rx);
+	assert_int_equal(send_many_st(tx, 100, 3), 3);
+	assert_int_equal(send_many_st(tx, 103, 4), 2);          /* two fit */
+	snapshot();
+	assert_int_equal(send_many_st(tx, 105, 1), CHAN_EWOULDBLOCK);
+	unchanged();
+	assert_int_equal((SILO(S, A)).pending, 0);
+	assert_int_equal(recv_many_st(rx, 2), 2);
+	expect_msg(&batch_msgs[0], A, 100, 300, false);
+	expect_msg(&batch_msgs[1], A, 101, 303, false);
+	assert_int_equal(recv_many_st(rx, CHAN_BATCH_MAX), 3);
+	for (uint32_t i = 0; i < 3; i++)
+		expect_msg(&batch_msgs[i], A, 102 + i, (102 + i) * 3ull, false);
+	assert_int_equal(info(rx).length, 0);
+	assert_int_equal(recv_many_st(rx, 4), CHAN_EWOULDBLOCK);
+}
+
+/* A send batch serves waiting receivers first, oldest first, each with its
+ * own message, then fills the ring; the handle flag is never set. */
+static void test_batch_send_wakes_waiting_receivers(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 2, &tx, &rx);
+	uint64_t rxb = new_handle(tx, CS_OP_RECEIVER);
+	uint32_t r1 = recv_tok(rx), r2 = recv_tok(rxb);
+	waiting(r1);
+	waiting(r2);
+	for (uint32_t i = 0; i < 5; i++) {
+		batch_msgs[i] = M(7 + i, i);
+		batch_msgs[i].w[1] |= W1_FLAG_HANDLE;           /* a forged flag is cleared */
+	}
+	uint32_t t = batch_call(tx, true, 5, false, 0);
+	assert_int_equal(answer(t)->status, CHAN_OK);
+	assert_int_equal(answer(t)->words.w[0], 4);             /* two delivered, two queued */
+	expect_msg(&answer(r1)->words, A, 7, 0, false);
+	expect_msg(&answer(r2)->words, A, 8, 1, false);
+	assert_int_equal(answer(r1)->nhandles, 0);
+	assert_int_equal((SILO(S, A)).pending, 0);
+	expect_recv(rx, A, 9, 2);
+	expect_recv(rxb, A, 10, 3);
+}
+
+/* A receive batch admits blocked senders as room appears, so order holds:
+ * the ring's messages, then the waiting sends', oldest first. */
+static void test_batch_recv_admits_waiting_senders_in_order(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 2, &tx, &rx);
+	assert_int_equal(send_st(tx, 1, 1), CHAN_OK);
+	assert_int_equal(send_st(tx, 2, 2), CHAN_OK);
+	uint32_t s3 = send_tok(tx, 3, 3), s4 = send_tok(tx, 4, 4), s5 = send_tok(tx, 5, 5);
+	waiting(s3);
+	assert_int_equal((SILO(S, A)).pending, 3);
+	uint32_t t = batch_call(rx, false, 3, false, 0);
+	assert_int_equal(answer(t)->status, CHAN_OK);
+	assert_int_equal(answer(t)->words.w[0], 3);
+	assert_int_equal(st(s3), CHAN_OK);
+	assert_int_equal(st(s4), CHAN_OK);
+	assert_int_equal(st(s5), CHAN_OK);
+	for (uint32_t i = 0; i < 3; i++)
+		expect_msg(&batch_msgs[i], A, 1 + i, 1 + i, false);
+	assert_int_equal((SILO(S, A)).pending, 0);
+	expect_recv(rx, A, 4, 4);
+	expect_recv(rx, A, 5, 5);
+}
+
+/* A message carrying a handle ends a receive batch: the handle lands with
+ * the receiver and goes with the answer; what follows stays queued. */
+static void test_batch_recv_handle_ends_batch(void **state)
+{
+	uint64_t tx, rx, tx2, rx2;
+
+	(void)state;
+	create(A, 8, &tx, &rx);
+	create(A, 2, &tx2, &rx2);
+	assert_int_equal(send_st(tx, 1, 1), CHAN_OK);
+	assert_int_equal(st(send_with(tx, 2, 2, tx2)), CHAN_OK);
+	assert_int_equal(send_st(tx, 3, 3), CHAN_OK);
+	const cs_reply_t *r = answer(batch_call(rx, false, 8, false, 0));
+	assert_int_equal(r->status, CHAN_OK);
+	assert_int_equal(r->words.w[0], 2);
+	assert_int_equal(r->nhandles, 1);
+	assert_true(r->has_msg);
+	assert_int_equal(r->carried, (int32_t)CHAN_BADGE_INDEX(r->handles[0]));
+	expect_msg(&batch_msgs[0], A, 1, 1, false);
+	expect_msg(&batch_msgs[1], A, 2, 2, true);
+	uint64_t landed = r->handles[0];
+	assert_int_equal(cs_badge_silo(S, landed), A);
+	assert_int_equal(send_st(landed, 9, 9), CHAN_OK);
+	expect_recv(rx2, A, 9, 9);
+	assert_int_equal(recv_many_st(rx, 8), 1);
+	expect_msg(&batch_msgs[0], A, 3, 3, false);
+}
+
+/* Bad batches: n of 0 or past CHAN_BATCH_MAX or a handle riding along is
+ * CHAN_EINVAL, a stale badge CHAN_EBADHANDLE, the wrong side CHAN_EPERM, a
+ * channel without the other side CHAN_EDISCONNECTED; none changes anything. */
+static void test_batch_bad_input_changes_nothing(void **state)
+{
+	uint64_t tx, rx, tx2, rx2;
+
+	(void)state;
+	create(A, 4, &tx, &rx);
+	create(A, 4, &tx2, &rx2);
+	assert_int_equal(send_st(tx, 1, 1), CHAN_OK);
+	uint64_t gone = new_handle(tx, CS_OP_CLONE);
+	assert_int_equal(close_st(gone), CHAN_OK);
+	snapshot();
+	assert_int_equal(send_many_st(tx, 10, 0), CHAN_EINVAL);
+	assert_int_equal(send_many_st(tx, 10, CHAN_BATCH_MAX + 1), CHAN_EINVAL);
+	assert_int_equal(recv_many_st(rx, 0), CHAN_EINVAL);
+	assert_int_equal(recv_many_st(rx, CHAN_BATCH_MAX + 1), CHAN_EINVAL);
+	assert_int_equal(st(batch_call(tx, true, 1, true, tx2)), CHAN_EINVAL);
+	assert_int_equal(st(batch_call(rx, false, 1, true, tx2)), CHAN_EINVAL);
+	assert_int_equal(send_many_st(gone, 10, 1), CHAN_EBADHANDLE);
+	assert_int_equal(recv_many_st(gone, 1), CHAN_EBADHANDLE);
+	assert_int_equal(send_many_st(rx, 10, 1), CHAN_EPERM);
+	assert_int_equal(recv_many_st(tx, 1), CHAN_EPERM);
+	unchanged();
+	assert_int_equal(close_st(rx2), CHAN_OK);
+	assert_int_equal(close_st(tx), CHAN_OK);
+	snapshot();
+	assert_int_equal(send_many_st(tx2, 10, 2), CHAN_EDISCONNECTED);
+	assert_int_equal(recv_many_st(rx, 4), 1);               /* the queue drains first */
+	expect_msg(&batch_msgs[0], A, 1, 1, false);
+	assert_int_equal(recv_many_st(rx, 4), CHAN_EDISCONNECTED);
+}
+
+/* A receive batch given back message by message (its receiver died) goes
+ * back to the front of the channel in order, ahead of later messages. */
+static void test_batch_recv_given_back_keeps_order(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 4, &tx, &rx);
+	assert_int_equal(send_many_st(tx, 20, 3), 3);
+	cs_reply_t a = *answer(batch_call(rx, false, 3, false, 0));
+	cs_msg_t taken[3] = { batch_msgs[0], batch_msgs[1], batch_msgs[2] };
+	assert_int_equal(send_st(tx, 23, 69), CHAN_OK);
+	for (uint32_t n = 3; n-- > 0;) {                        /* as chanserv gives them back */
+		cs_reply_t failed = { .has_msg = true, .chan = a.chan, .chan_id = a.chan_id,
+				      .carried = n == 2 ? a.carried : -1, .words = taken[n] };
+		cs_return(S, &failed, OUT);
+		absorb(OUT);
+	}
+	assert_int_equal(recv_many_st(rx, CHAN_BATCH_MAX), 4);
+	for (uint32_t i = 0; i < 4; i++)
+		expect_msg(&batch_msgs[i], A, 20 + i, (20 + i) * 3ull, false);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2623,6 +2833,12 @@ int main(void)
 		T(test_quota_channels),
 		T(test_quota_other_silo_unaffected),
 		T(test_quota_ring_alloc_failure_enomem),
+		T(test_batch_send_fills_in_order_then_wouldblock),
+		T(test_batch_send_wakes_waiting_receivers),
+		T(test_batch_recv_admits_waiting_senders_in_order),
+		T(test_batch_recv_handle_ends_batch),
+		T(test_batch_bad_input_changes_nothing),
+		T(test_batch_recv_given_back_keeps_order),
 		T(test_stale_closed_badge_ebadhandle),
 		T(test_stale_wrong_generation_or_huge_index),
 		T(test_stale_unconfigured_silo_eperm),

@@ -197,11 +197,13 @@ static bool out_fit(cs_state_t *s, cs_out_t *out, uint32_t need)
 	return true;
 }
 
-/* Every attached buffer holds a reply per pending operation plus a few. */
-static bool outs_fit(cs_state_t *s, uint32_t pending)
+/* Every attached buffer holds a reply per pending operation plus a few
+ * (inline: they almost always do already). */
+static inline __attribute__((always_inline)) bool outs_fit(cs_state_t *s, uint32_t pending)
 {
 	for (int k = 0; k < CS_OUTS; k++)
-		if (s->outs[k] && !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
+		if (s->outs[k] && s->outs[k]->cap < pending + CS_OUT_EXTRA &&
+		    !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
 			return false;
 	return true;
 }
@@ -282,8 +284,8 @@ bool cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, const cs_quota_t *
 
 /* ------------------------------------------------------------- handles */
 
-/* A live record for badge, or -1. */
-static int32_t handle_find(const cs_state_t *s, uint64_t badge)
+/* A live record for badge, or -1 (on every request: inlined). */
+static inline __attribute__((always_inline)) int32_t handle_find(const cs_state_t *s, uint64_t badge)
 {
 	uint32_t i = CHAN_BADGE_INDEX(badge);
 
@@ -575,9 +577,18 @@ static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send
 	cs_pending_t *op = P(s, p);
 	cs_handle_t *hd = H(s, h);
 
-	*op = (cs_pending_t){ .link = -1, .used = true, .is_send = is_send, .silo = silo,
-			      .token = token, .handle = h, .prev = -1, .next = -1,
-			      .hprev = -1, .hnext = hd->ops, .item = { .carried = -1 } };
+	/* Field by field: a send writes its item itself, a receive has none
+	 * (only `carried` is ever read of it), so its 64 bytes of words are left as they are. */
+	op->link = -1;
+	op->used = true;
+	op->is_send = is_send;
+	op->silo = silo;
+	op->token = token;
+	op->handle = h;
+	op->prev = op->next = -1;
+	op->hprev = -1;
+	op->hnext = hd->ops;
+	op->item.carried = -1;
 	if (hd->ops >= 0)
 		P(s, hd->ops)->hprev = p;
 	hd->ops = p;
@@ -770,7 +781,7 @@ static void collect_from(cs_state_t *s, int32_t chan)
 }
 
 /* Carries out what closes and discards set off, until nothing is left. */
-static void settle(cs_state_t *s, cs_out_t *out)
+static void settle_work(cs_state_t *s, cs_out_t *out)
 {
 	for (;;) {
 		int32_t chan;
@@ -789,6 +800,13 @@ static void settle(cs_state_t *s, cs_out_t *out)
 			return;
 		}
 	}
+}
+
+/* Most requests set nothing off: that check stays inline. */
+static inline __attribute__((always_inline)) void settle(cs_state_t *s, cs_out_t *out)
+{
+	if (s->check >= 0 || s->cand >= 0)
+		settle_work(s, out);
 }
 
 static uint32_t clamp_capacity(uint64_t cap)
@@ -869,17 +887,17 @@ static int32_t carried_handle(cs_state_t *s, const cs_request_t *q, int32_t h, i
 
 static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
 
-/* The message a send queues: stamped with the sender, the flag set only
- * when a handle rides along. */
-static cs_item_t send_item(const cs_request_t *q, uint16_t sender, int32_t carried)
+/* Writes the message a send queues into it: stamped with the sender, the
+ * flag set only when a handle rides along (in place: no copy of the
+ * record on the way). */
+static inline void send_item(cs_item_t *it, const cs_msg_t *msg, uint16_t sender, int32_t carried)
 {
-	cs_item_t it = { .msg = q->words, .carried = carried };
-
-	it.msg.w[0] = sender;
-	it.msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+	it->msg = *msg;
+	it->msg.w[0] = sender;
+	it->msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
 	if (carried >= 0)
-		it.msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
-	return it;
+		it->msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
+	it->carried = carried;
 }
 
 static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
@@ -903,24 +921,51 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 		reply_status(out, q->token, err);
 		return;
 	}
-	cs_item_t it = send_item(q, hd->owner, carried);
 	if (carried >= 0) {             /* given away: what we wait for on it ends */
 		cancel_ops_on(s, carried, out);
 		handle_to_flight(s, carried, p >= 0 ? -1 : chan);
 	}
 	if (p >= 0) {                                   /* full: wait */
-		P(s, p)->item = it;
+		send_item(&P(s, p)->item, &q->words, hd->owner, carried);
 		q_push(s, &c->sendq, &c->sendq_tail, p);
 		return;
 	}
 	int32_t r = q_pop(s, &c->recvq, &c->recvq_tail);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
+		cs_item_t it;
+		send_item(&it, &q->words, hd->owner, carried);
 		deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
 		pending_free(s, r);
 	} else {
-		ring_push(c, &it);
+		send_item(ring_at(c, c->count++), &q->words, hd->owner, carried);
 	}
 	reply_status(out, q->token, CHAN_OK);
+}
+
+/* Takes the oldest waiting send of channel chan into its ring, which has
+ * room, and answers it. */
+static void admit_send(cs_state_t *s, int32_t chan, cs_out_t *out)
+{
+	cs_chan_t *c = C(s, chan);
+	int32_t p = q_pop(s, &c->sendq, &c->sendq_tail);
+	cs_pending_t *op = P(s, p);
+
+	if (op->item.carried >= 0)
+		handle_to_ring(s, op->item.carried, chan);
+	ring_push(c, &op->item);
+	reply_status(out, op->token, CHAN_OK);
+	pending_free(s, p);
+}
+
+/* After a message left channel c's ring: the oldest waiting send, if
+ * there is room now, goes in (the check is inline: usually none waits). */
+static inline __attribute__((always_inline)) void admit_waiting_send(cs_state_t *s, int32_t chan,
+								    cs_out_t *out)
+{
+	cs_chan_t *c = C(s, chan);
+
+	if (c->sendq >= 0 && c->count < c->capacity)
+		admit_send(s, chan, out);
 }
 
 static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
@@ -945,17 +990,12 @@ static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 			q_push(s, &c->recvq, &c->recvq_tail, p);
 		return;
 	}
-	cs_item_t it = ring_pop(c);
-	deliver(s, out, q->token, hd->owner, chan, &it);
-	int32_t p = c->count < c->capacity ? q_pop(s, &c->sendq, &c->sendq_tail) : -1;
-	if (p >= 0) {                                   /* room now: a waiting send goes in */
-		cs_pending_t *op = P(s, p);
-		if (op->item.carried >= 0)
-			handle_to_ring(s, op->item.carried, chan);
-		ring_push(c, &op->item);
-		reply_status(out, op->token, CHAN_OK);
-		pending_free(s, p);
-	}
+	/* Straight from the ring into the reply; its slot is not reused
+	 * before the head moves past it. */
+	deliver(s, out, q->token, hd->owner, chan, &c->ring[c->head]);
+	c->head = c->head + 1 == c->slots ? 0 : c->head + 1;
+	c->count--;
+	admit_waiting_send(s, chan, out);               /* room now */
 }
 
 /* clone, receiver, sender: a new handle on the same channel. */
@@ -1147,6 +1187,116 @@ void cs_request(cs_state_t *s, const cs_request_t *q, cs_out_t *out)
 	case CS_OP_LOOKUP: do_lookup(s, q, out); return;
 	default: reply_status(out, q->token, CHAN_EBADHANDLE); return;
 	}
+}
+
+/* ------------------------------------------------------------- batches */
+
+/* The error a request on a badge that names no live handle gets, as
+ * cs_request would answer it. */
+static int32_t badge_error(const cs_state_t *s, const cs_request_t *q)
+{
+	const cs_silo_t *si = cs_silo_at(s, q->silo);
+
+	if (!(q->badge & CHAN_BADGE_HANDLE) && (q->silo == 0 || !si || !si->known))
+		return CHAN_EPERM;
+	return CHAN_EBADHANDLE;
+}
+
+/* Why a try_send on handle h cannot go now, or CHAN_OK. */
+static int32_t send_refusal(const cs_handle_t *hd, const cs_chan_t *c)
+{
+	if (!(hd->rights & CHAN_RIGHT_SEND))
+		return CHAN_EPERM;
+	if (c->destroyed || c->receivers == 0)
+		return CHAN_EDISCONNECTED;
+	return c->recvq < 0 && c->count >= c->capacity ? CHAN_EWOULDBLOCK : CHAN_OK;
+}
+
+void cs_send_many(cs_state_t *s, const cs_request_t *q, const cs_msg_t *msgs, uint32_t n, cs_out_t *out)
+{
+	int32_t h = handle_find(s, q->badge), status = CHAN_OK;
+	uint32_t sent = 0;
+
+	out->n = 0;
+	if (n == 0 || n > CHAN_BATCH_MAX || q->carries)
+		status = CHAN_EINVAL;
+	else if (h < 0)
+		status = badge_error(s, q);
+	else
+		status = send_refusal(H(s, h), C(s, H(s, h)->chan));
+	if (status == CHAN_OK) {
+		cs_handle_t *hd = H(s, h);
+		int32_t chan = hd->chan;
+		cs_chan_t *c = C(s, chan);
+		uint16_t sender = hd->owner;
+
+		for (; sent < n; sent++) {
+			int32_t r = c->recvq;
+			if (r >= 0) {                   /* a receiver waits: straight to it */
+				cs_item_t it;
+				send_item(&it, &msgs[sent], sender, -1);
+				q_del(s, &c->recvq, &c->recvq_tail, r);
+				deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
+				pending_free(s, r);
+			} else if (c->count < c->capacity) {
+				send_item(ring_at(c, c->count++), &msgs[sent], sender, -1);
+			} else {
+				break;
+			}
+		}
+	}
+	reply_to(out, q->token, sent ? CHAN_OK : status)->words.w[0] = sent;
+	settle(s, out);
+}
+
+/* Why a try_recv on handle h cannot take a message now, or CHAN_OK. */
+static int32_t recv_refusal(const cs_handle_t *hd, const cs_chan_t *c)
+{
+	if (!(hd->rights & CHAN_RIGHT_RECV))
+		return CHAN_EPERM;
+	if (c->destroyed || (c->count == 0 && c->senders == 0))
+		return CHAN_EDISCONNECTED;
+	return c->count == 0 ? CHAN_EWOULDBLOCK : CHAN_OK;
+}
+
+void cs_recv_many(cs_state_t *s, const cs_request_t *q, cs_msg_t *msgs, uint32_t max, cs_out_t *out)
+{
+	int32_t h = handle_find(s, q->badge), status = CHAN_OK;
+	int32_t chan = -1, carried = -1;
+	uint32_t got = 0;
+
+	out->n = 0;
+	if (max == 0 || max > CHAN_BATCH_MAX || q->carries)
+		status = CHAN_EINVAL;
+	else if (h < 0)
+		status = badge_error(s, q);
+	else
+		status = recv_refusal(H(s, h), C(s, H(s, h)->chan));
+	if (status == CHAN_OK) {
+		chan = H(s, h)->chan;
+		cs_chan_t *c = C(s, chan);
+		while (got < max && c->count && carried < 0) {
+			cs_item_t *it = &c->ring[c->head];
+			msgs[got++] = it->msg;
+			carried = it->carried;
+			c->head = c->head + 1 == c->slots ? 0 : c->head + 1;
+			c->count--;
+			if (carried >= 0)       /* a handle rides: it ends the batch */
+				handle_land(s, carried, H(s, h)->owner);
+			admit_waiting_send(s, chan, out);
+		}
+	}
+	cs_reply_t *r = reply_to(out, q->token, got ? CHAN_OK : status);
+	r->words.w[0] = got;
+	if (got) {
+		r->has_msg = true;
+		r->chan = chan;
+		r->chan_id = C(s, chan)->id;
+		r->carried = carried;
+	}
+	if (carried >= 0)
+		r->handles[r->nhandles++] = badge_of(s, carried);
+	settle(s, out);
 }
 
 void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out)

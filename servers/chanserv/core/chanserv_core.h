@@ -220,6 +220,28 @@ bool cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, const cs_quota_t *
  * now, for a request that waits). */
 void cs_request(cs_state_t *s, const cs_request_t *req, cs_out_t *out);
 
+/*
+ * CS_OP_SEND_MANY on handle badge req->badge: msgs[0..n) in order, each as
+ * a try_send of its own (stamped with the sender, the handle flag clear,
+ * straight to a waiting receiver else into the ring while there is room),
+ * until one cannot go. One reply to req->token: CHAN_OK with w0 = how many
+ * went, or the first message's error if none did; n of 0 or past
+ * CHAN_BATCH_MAX, or a handle riding along, is CHAN_EINVAL. The receivers
+ * it wakes are answered in out too.
+ */
+void cs_send_many(cs_state_t *s, const cs_request_t *req, const cs_msg_t *msgs, uint32_t n, cs_out_t *out);
+
+/*
+ * CS_OP_RECV_MANY: up to max messages, each as a try_recv of its own, into
+ * msgs, oldest first; a message carrying a handle ends the batch (the
+ * handle lands and goes with the reply). One reply to req->token: CHAN_OK
+ * with w0 = how many, has_msg, chan, chan_id and carried (the last
+ * message's) set so the batch can be given back message by message with
+ * cs_return; or the first message's error if none came. The senders that
+ * waiting room admits are answered in out too.
+ */
+void cs_recv_many(cs_state_t *s, const cs_request_t *req, cs_msg_t *msgs, uint32_t max, cs_out_t *out);
+
 /* A silo ended: its pending operations are dropped and its handles closed,
  * with the effects closing them would have had. */
 void cs_silo_exit(cs_state_t *s, uint16_t silo, cs_out_t *out);
