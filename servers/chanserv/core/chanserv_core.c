@@ -197,15 +197,35 @@ static bool out_fit(cs_state_t *s, cs_out_t *out, uint32_t need)
 	return true;
 }
 
+/* Notes the smallest capacity of the attached buffers (UINT32_MAX with
+ * none), so the common check below is one comparison. */
+static void outs_note(cs_state_t *s)
+{
+	uint32_t room = UINT32_MAX;
+
+	for (int k = 0; k < CS_OUTS; k++)
+		if (s->outs[k] && s->outs[k]->cap < room)
+			room = s->outs[k]->cap;
+	s->out_room = room;
+}
+
+/* Grows every attached buffer that is short of need. */
+static bool outs_grow(cs_state_t *s, uint32_t need)
+{
+	bool ok = true;
+
+	for (int k = 0; k < CS_OUTS && ok; k++)
+		if (s->outs[k] && s->outs[k]->cap < need)
+			ok = out_fit(s, s->outs[k], need);
+	outs_note(s);
+	return ok;
+}
+
 /* Every attached buffer holds a reply per pending operation plus a few
  * (inline: they almost always do already). */
 static inline __attribute__((always_inline)) bool outs_fit(cs_state_t *s, uint32_t pending)
 {
-	for (int k = 0; k < CS_OUTS; k++)
-		if (s->outs[k] && s->outs[k]->cap < pending + CS_OUT_EXTRA &&
-		    !out_fit(s, s->outs[k], pending + CS_OUT_EXTRA))
-			return false;
-	return true;
+	return pending + CS_OUT_EXTRA <= s->out_room || outs_grow(s, pending + CS_OUT_EXTRA);
 }
 
 bool cs_out_attach(cs_state_t *s, cs_out_t *out)
@@ -216,6 +236,7 @@ bool cs_out_attach(cs_state_t *s, cs_out_t *out)
 			if (!out_fit(s, out, s->pending.used + CS_OUT_EXTRA))
 				return false;
 			s->outs[k] = out;
+			outs_note(s);
 			return true;
 		}
 	}
@@ -569,7 +590,8 @@ static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send
 
 	if (si->pending >= si->max_pending)
 		return CHAN_ENOSPC;
-	if ((err = tab_reserve(s, &s->pending, 1)) != CHAN_OK)
+	/* A record on the free list is room already (the usual case). */
+	if (s->pending.free < 0 && (err = tab_reserve(s, &s->pending, 1)) != CHAN_OK)
 		return err;
 	if (!outs_fit(s, s->pending.used + 1))
 		return CHAN_ENOMEM;
@@ -1393,6 +1415,7 @@ void cs_init(cs_state_t *s, const cs_pages_t *pages)
 	s->pager = *pages;
 	s->next_id = 1;
 	s->check = s->cand = -1;
+	s->out_room = UINT32_MAX;
 	tab_init(&s->chans, sizeof(cs_chan_t), INT32_MAX);
 	tab_init(&s->handles, sizeof(cs_handle_t), CS_HANDLE_LIMIT);
 	tab_init(&s->pending, sizeof(cs_pending_t), INT32_MAX);
@@ -1423,4 +1446,5 @@ void cs_fini(cs_state_t *s)
 			*s->outs[k] = (cs_out_t){ 0 };
 		}
 	}
+	outs_note(s);
 }

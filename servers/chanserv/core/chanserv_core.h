@@ -189,6 +189,7 @@ typedef struct cs_state {
 	size_t run_left;
 	void *runs;                     /* every run, chained through its first word */
 	cs_out_t *outs[CS_OUTS];
+	uint32_t out_room;              /* the smallest capacity of outs (UINT32_MAX: none) */
 	cs_pages_t pager;
 } cs_state_t;
 
