@@ -844,9 +844,15 @@ static uint32_t clamp_capacity(uint64_t cap)
 static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo, int32_t chan,
 		    const cs_item_t *it)
 {
-	cs_reply_t *r = reply_to(out, token, CHAN_OK);
+	cs_reply_t *r = &out->r[out->n++];
 
+	/* Field by field: the words are the message's, so they are not
+	 * zeroed first (handles[] is read only below nhandles). */
+	r->token = token;
+	r->drop = false;
+	r->status = CHAN_OK;
 	r->words = it->msg;
+	r->nhandles = 0;
 	r->has_msg = true;
 	r->chan = chan;
 	r->chan_id = C(s, chan)->id;
