@@ -619,7 +619,7 @@ static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send
 }
 
 /* Frees an operation already off its channel's queue. */
-static void pending_free(cs_state_t *s, int32_t p)
+static inline __attribute__((always_inline)) void pending_free(cs_state_t *s, int32_t p)
 {
 	cs_pending_t *op = P(s, p);
 
@@ -841,8 +841,8 @@ static uint32_t clamp_capacity(uint64_t cap)
 
 /* Hands a message from channel chan to a receiver: its words, and a
  * handle that rode along. */
-static void deliver(cs_state_t *s, cs_out_t *out, uint32_t token, uint16_t silo, int32_t chan,
-		    const cs_item_t *it)
+static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_t *out, uint32_t token,
+							  uint16_t silo, int32_t chan, const cs_item_t *it)
 {
 	cs_reply_t *r = &out->r[out->n++];
 
@@ -961,8 +961,9 @@ static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, c
 	int32_t r = q_pop(s, &c->recvq, &c->recvq_tail);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
 		cs_item_t it;
+		cs_pending_t *op = P(s, r);
 		send_item(&it, &q->words, hd->owner, carried);
-		deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
+		deliver(s, out, op->token, op->silo, chan, &it);
 		pending_free(s, r);
 	} else {
 		send_item(ring_at(c, c->count++), &q->words, hd->owner, carried);
