@@ -546,7 +546,8 @@ static void q_push(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
 	*tail = p;
 }
 
-static void q_del(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
+static inline __attribute__((always_inline)) void q_del(cs_state_t *s, int32_t *head, int32_t *tail,
+							int32_t p)
 {
 	cs_pending_t *op = P(s, p);
 
@@ -560,7 +561,7 @@ static void q_del(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
 		*tail = op->prev;
 }
 
-static int32_t q_pop(cs_state_t *s, int32_t *head, int32_t *tail)
+static inline __attribute__((always_inline)) int32_t q_pop(cs_state_t *s, int32_t *head, int32_t *tail)
 {
 	int32_t p = *head;
 
@@ -583,7 +584,8 @@ static void op_unqueue(cs_state_t *s, int32_t p)
 
 /* A new operation of silo on handle h; the caller queues it. Returns its
  * index, or CHAN_ENOSPC (the silo's quota) or CHAN_ENOMEM. */
-static int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h, bool is_send, uint32_t token)
+static inline __attribute__((always_inline)) int32_t pending_new(cs_state_t *s, uint16_t silo, int32_t h,
+									  bool is_send, uint32_t token)
 {
 	cs_silo_t *si = silo_of(s, silo);
 	int err;
