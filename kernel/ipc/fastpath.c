@@ -2,8 +2,8 @@
  * The IPC fast path, in the manner of seL4's fastpath.c: call and
  * reply_recv in the common case of a client/server round trip (and the
  * simple cases of recv and reply, which a server that parks calls uses),
- * entered straight from the system-call dispatch before the generic
- * decoding.
+ * entered straight from the system-call entry (syscall_fast), with
+ * interrupts still off, before the generic dispatch and decoding.
  *
  * It is taken only when
  *  - the message fits in registers (length <= 8) and carries neither
@@ -263,13 +263,26 @@ static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_f
 	fp_block_switch(self, &ep->receivers, caller);
 }
 
+/* spin_lock(&ipc_lock) for a caller that runs with interrupts off
+ * already: nothing to save or clear (saved says "were off", so
+ * spin_unlock leaves them off). */
+static inline void fp_lock(void)
+{
+	if (ipc_lock.held)
+		panic("spin_lock: %s already held (recursion)", ipc_lock.name);
+	ipc_lock.held = 1;
+	ipc_lock.saved = 0;
+}
+
+/* Entered from the system-call entry with interrupts off (see
+ * syscall_fast); takes ipc_lock. */
 bool ipc_fastpath(thread_t *self, trap_frame_t *f)
 {
 	bool done = false;
 
 	if (!self->silo)
 		return false;
-	spin_lock(&ipc_lock);
+	fp_lock();
 	switch (f->rax) { /* those that block return only if they cannot go on */
 	case SL_SYS_CALL: fastpath_call(self, f); break;
 	case SL_SYS_REPLY_RECV: fastpath_reply_recv(self, f); break;
