@@ -87,7 +87,7 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
  * blocked and finds IPC_DONE. self, when something switches back to it,
  * finishes its call in ipc_fastpath_resume().
  */
-static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
+static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
 {
 	bool to_user = to && to->ipc_fast_blocked;
 
