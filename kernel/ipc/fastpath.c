@@ -2,7 +2,7 @@
  * The IPC fast path, in the manner of seL4's fastpath.c: call and
  * reply_recv in the common case of a client/server round trip (and the
  * simple cases of recv and reply, which a server that parks calls uses),
- * entered straight from the system-call entry (syscall_fast), with
+ * entered straight from the system-call entry (syscall.S), with
  * interrupts still off, before the generic dispatch and decoding.
  *
  * It is taken only when
@@ -274,14 +274,17 @@ static inline void fp_lock(void)
 	ipc_lock.saved = 0;
 }
 
-/* Entered from the system-call entry with interrupts off (see
- * syscall_fast); takes ipc_lock. */
-bool ipc_fastpath(thread_t *self, trap_frame_t *f)
+/* Entered from syscall_entry (syscall.S) for call, recv, reply and
+ * reply_recv, with interrupts still off and no lock held; takes ipc_lock.
+ * A thread killed meanwhile leaves here as silo_return_to_user makes it. */
+bool ipc_fastpath(trap_frame_t *f)
 {
+	thread_t *self = thread_current();
 	bool done = false;
 
-	if (!self->silo)
+	if (!ipc_fastpath_on || !self->silo)
 		return false;
+	self->uframe = f;
 	fp_lock();
 	switch (f->rax) { /* those that block return only if they cannot go on */
 	case SL_SYS_CALL: fastpath_call(self, f); break;
@@ -290,6 +293,8 @@ bool ipc_fastpath(thread_t *self, trap_frame_t *f)
 	case SL_SYS_REPLY: done = fastpath_reply(self, f); break;
 	}
 	spin_unlock(&ipc_lock);
+	if (done)
+		silo_return_to_user(); /* returns unless killed */
 	return done;
 }
 

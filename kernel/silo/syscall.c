@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 void syscall_dispatch(trap_frame_t *f);
-bool syscall_fast(trap_frame_t *f);
 
 static int64_t sys_debug_write(uint64_t buf, uint64_t len)
 {
@@ -79,31 +78,11 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 	}
 }
 
-/* syscall.S tests this range before it calls syscall_fast. */
+/* syscall.S tests this range before it calls ipc_fastpath. */
 _Static_assert(SL_SYS_CALL == 20 && SL_SYS_REPLY_RECV == 24, "syscall_entry's fast-path range");
 
-/* Entered from syscall_entry for call, recv, reply and reply_recv with
- * interrupts still off and no lock held: the IPC fast path, before any
- * generic bookkeeping. True when the call is done (result in f->rax; the
- * entry goes straight to syscall_exit); false, having changed nothing,
- * sends it on to syscall_dispatch. A blocking call it carries out does not
- * return. A thread killed meanwhile leaves here as silo_return_to_user
- * would make it. */
-bool syscall_fast(trap_frame_t *f)
-{
-	thread_t *self = thread_current();
-
-	if (!ipc_fastpath_on)
-		return false;
-	self->uframe = f;
-	if (!ipc_fastpath(self, f))
-		return false;
-	silo_return_to_user(); /* returns unless killed */
-	return true;
-}
-
-/* Every system call the fast path did not finish (syscall_fast already
- * tried those it may take). Interrupts on. */
+/* Every system call the fast path did not finish (ipc_fastpath, called
+ * from syscall_entry, already tried those it may take). Interrupts on. */
 void syscall_dispatch(trap_frame_t *f)
 {
 	thread_current()->uframe = f;

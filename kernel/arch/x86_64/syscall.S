@@ -42,7 +42,7 @@ syscall_entry:
 	leaq -20(%rax), %rcx
 	cmpq $4, %rcx
 	ja 1f
-	call syscall_fast
+	call ipc_fastpath
 	testb %al, %al
 	jnz syscall_exit
 	movq %rsp, %rdi
