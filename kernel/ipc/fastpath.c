@@ -275,14 +275,15 @@ static inline void fp_lock(void)
 }
 
 /* Entered from syscall_entry (syscall.S) for call, recv, reply and
- * reply_recv, with interrupts still off and no lock held; takes ipc_lock.
- * A thread killed meanwhile leaves here as silo_return_to_user makes it. */
+ * reply_recv when ipc_fastpath_on, with interrupts still off and no lock
+ * held; takes ipc_lock. A thread killed meanwhile leaves here as
+ * silo_return_to_user makes it. */
 bool ipc_fastpath(trap_frame_t *f)
 {
 	thread_t *self = thread_current();
 	bool done = false;
 
-	if (!ipc_fastpath_on || !self->silo)
+	if (!self->silo)
 		return false;
 	self->uframe = f;
 	fp_lock();

@@ -42,6 +42,8 @@ syscall_entry:
 	leaq -20(%rax), %rcx
 	cmpq $4, %rcx
 	ja 1f
+	cmpb $0, ipc_fastpath_on(%rip)  /* off with ipc.slowpath */
+	je 1f
 	call ipc_fastpath
 	testb %al, %al
 	jnz syscall_exit

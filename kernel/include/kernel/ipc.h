@@ -112,7 +112,7 @@ void ipc_release_all(void);
  * lock held; takes ipc_lock. */
 bool ipc_fastpath(trap_frame_t *f);
 
-/* Off with ipc.slowpath; read by the system-call dispatch. */
+/* Off with ipc.slowpath; read by the system-call entry (syscall.S). */
 extern bool ipc_fastpath_on;
 
 uint64_t ipc_fastpath_count(void);
