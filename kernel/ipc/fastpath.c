@@ -2,8 +2,8 @@
  * The IPC fast path, in the manner of seL4's fastpath.c: call and
  * reply_recv in the common case of a client/server round trip (and the
  * simple cases of recv and reply, which a server that parks calls uses),
- * entered straight from the system-call dispatch before the generic
- * decoding.
+ * entered straight from the system-call entry (syscall.S), with
+ * interrupts still off, before the generic dispatch and decoding.
  *
  * It is taken only when
  *  - the message fits in registers (length <= 8) and carries neither
@@ -87,7 +87,7 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
  * blocked and finds IPC_DONE. self, when something switches back to it,
  * finishes its call in ipc_fastpath_resume().
  */
-static __attribute__((noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
+static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
 {
 	bool to_user = to && to->ipc_fast_blocked;
 
@@ -263,13 +263,30 @@ static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_f
 	fp_block_switch(self, &ep->receivers, caller);
 }
 
-bool ipc_fastpath(thread_t *self, trap_frame_t *f)
+/* spin_lock(&ipc_lock) for a caller that runs with interrupts off
+ * already: nothing to save or clear (saved says "were off", so
+ * spin_unlock leaves them off). */
+static inline void fp_lock(void)
 {
+	if (ipc_lock.held)
+		panic("spin_lock: %s already held (recursion)", ipc_lock.name);
+	ipc_lock.held = 1;
+	ipc_lock.saved = 0;
+}
+
+/* Entered from syscall_entry (syscall.S) for call, recv, reply and
+ * reply_recv when ipc_fastpath_on, with interrupts still off and no lock
+ * held; takes ipc_lock. A thread killed meanwhile leaves here as
+ * silo_return_to_user makes it. */
+bool ipc_fastpath(trap_frame_t *f)
+{
+	thread_t *self = thread_current();
 	bool done = false;
 
 	if (!self->silo)
 		return false;
-	spin_lock(&ipc_lock);
+	self->uframe = f;
+	fp_lock();
 	switch (f->rax) { /* those that block return only if they cannot go on */
 	case SL_SYS_CALL: fastpath_call(self, f); break;
 	case SL_SYS_REPLY_RECV: fastpath_reply_recv(self, f); break;
@@ -277,6 +294,8 @@ bool ipc_fastpath(thread_t *self, trap_frame_t *f)
 	case SL_SYS_REPLY: done = fastpath_reply(self, f); break;
 	}
 	spin_unlock(&ipc_lock);
+	if (done)
+		silo_return_to_user(); /* returns unless killed */
 	return done;
 }
 

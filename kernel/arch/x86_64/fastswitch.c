@@ -14,7 +14,7 @@ void arch_fastpath_leave(uint64_t *save_rsp, trap_frame_t *my_frame, uint64_t ne
 
 void arch_fast_switch(thread_t *prev, thread_t *next, bool next_in_user)
 {
-	vm_activate(next->silo ? silo_space(next->silo) : vm_kernel_space());
+	vm_activate(next->silo ? next->silo->space : vm_kernel_space());
 	percpu_set_kernel_stack(next->kstack_top);
 	fpu_switch(prev, next);
 	arch_fastpath_leave(&prev->ctx_rsp, prev->uframe, next->ctx_rsp,

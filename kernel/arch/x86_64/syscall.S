@@ -36,7 +36,19 @@ syscall_entry:
 	push_gprs
 	xorl %ebp, %ebp         /* backtraces stop at the user boundary */
 	movq %rsp, %rdi
-	sti
+	/* SL_SYS_CALL (20) to SL_SYS_REPLY_RECV (24), pinned in syscall.c:
+	 * the IPC fast path, still with interrupts off; it either finishes
+	 * the call (or blocks and never comes back) or changes nothing. */
+	leaq -20(%rax), %rcx
+	cmpq $4, %rcx
+	ja 1f
+	cmpb $0, ipc_fastpath_on(%rip)  /* off with ipc.slowpath */
+	je 1f
+	call ipc_fastpath
+	testb %al, %al
+	jnz syscall_exit
+	movq %rsp, %rdi
+1:	sti
 	call syscall_dispatch
 	.globl syscall_exit
 syscall_exit:                   /* also the IPC fast path's way out (fastswitch.S) */

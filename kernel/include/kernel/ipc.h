@@ -106,11 +106,13 @@ void ipc_release_all(void);
 /* The fast path of call, reply_recv, recv and reply (f->rax). When a call
  * that blocks can be carried out it does not return: the thread blocks and
  * the partner (or the scheduler's pick) runs; a reply done returns true
- * with the result in f->rax. It returns false, having changed nothing,
- * when the generic path must handle the call. Takes ipc_lock. */
-bool ipc_fastpath(struct thread *self, trap_frame_t *f);
+ * with the result in f->rax (the entry goes straight to syscall_exit). It
+ * returns false, having changed nothing, when the generic path must handle
+ * the call. Called from the system-call entry with interrupts off and no
+ * lock held; takes ipc_lock. */
+bool ipc_fastpath(trap_frame_t *f);
 
-/* Off with ipc.slowpath; read by the system-call dispatch. */
+/* Off with ipc.slowpath; read by the system-call entry (syscall.S). */
 extern bool ipc_fastpath_on;
 
 uint64_t ipc_fastpath_count(void);
