@@ -7,17 +7,25 @@
 #include <abi/syscall.h>
 #include "ipc_internal.h"
 
+/* The notification capability in the slot RDI names, with `right`, whose
+ * object is still alive: SL_ECAP, SL_EPERM, SL_EDEAD otherwise. */
+static int ntfn_decode(thread_t *self, const trap_frame_t *f, unsigned right, cap_t **c)
+{
+	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NOTIFICATION, right, c);
+
+	if (err < 0)
+		return err;
+	return ((notification_t *)(*c)->obj)->hdr.dead ? SL_EDEAD : SL_OK;
+}
+
 int ntfn_signal(thread_t *self, const trap_frame_t *f)
 {
 	cap_t *c;
-	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NOTIFICATION, SL_RIGHT_SEND,
-				&c);
+	int err = ntfn_decode(self, f, SL_RIGHT_SEND, &c);
 
 	if (err < 0)
 		return err;
 	notification_t *n = c->obj;
-	if (n->hdr.dead)
-		return SL_EDEAD;
 	n->word |= c->badge;
 	if (n->word == 0)
 		return SL_OK; /* an unbadged signal carries nothing */
@@ -34,14 +42,11 @@ int ntfn_signal(thread_t *self, const trap_frame_t *f)
 int ntfn_wait(thread_t *self, trap_frame_t *f, bool block)
 {
 	cap_t *c;
-	int err = cspace_lookup(cs_of(self), slot_arg(f->rdi), SL_CAP_NOTIFICATION, SL_RIGHT_RECV,
-				&c);
+	int err = ntfn_decode(self, f, SL_RIGHT_RECV, &c);
 
 	if (err < 0)
 		return err;
 	notification_t *n = c->obj;
-	if (n->hdr.dead)
-		return SL_EDEAD;
 	f->rdi = n->word;
 	n->word = 0;
 	if (f->rdi || !block)
