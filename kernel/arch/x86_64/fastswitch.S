@@ -34,14 +34,7 @@ arch_fastpath_leave:
 	movq %rcx, %rsp
 	jmp syscall_exit
 1:	movq %rdx, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
-	popfq
-	ret
+	pop_switch_context
 
 fastpath_resume_stub:
 	xorl %ebp, %ebp         /* the popped registers were never saved */

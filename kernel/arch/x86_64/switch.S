@@ -9,6 +9,8 @@
  * can reach another thread and its iretq. A new thread's stack is laid out
  * by arch_thread_setup so that the final ret lands in thread_entry_stub.
  */
+#include <arch/regs.h>
+
 	.text
 	.globl arch_switch, thread_entry_stub
 arch_switch:
@@ -21,14 +23,7 @@ arch_switch:
 	pushq %r15
 	movq %rsp, (%rdi)
 	movq %rsi, %rsp
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %rbx
-	popq %rbp
-	popfq
-	ret
+	pop_switch_context
 
 thread_entry_stub:
 	xorl %ebp, %ebp         /* ends backtraces */

@@ -1,7 +1,8 @@
 /*
  * Assembler macros that save and restore the general registers in the
  * order of trap_frame_t (<arch/trap.h>): rax is pushed first, r15 last, so
- * r15 ends up at the lowest address. Used by every kernel entry path.
+ * r15 ends up at the lowest address. Used by every kernel entry path; and
+ * the one way back into a switched-out thread's saved context.
  */
 #ifndef ARCH_REGS_H
 #define ARCH_REGS_H
@@ -41,6 +42,20 @@
 	popq %rcx
 	popq %rbx
 	popq %rax
+.endm
+
+/* Resumes a thread from the context arch_switch saved on its kernel stack
+ * (switch.S): callee-saved registers, RFLAGS, then the return address.
+ * The IPC fast path's switch (fastswitch.S) resumes threads the same way. */
+.macro pop_switch_context
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	popfq
+	ret
 .endm
 #endif
 
