@@ -330,7 +330,10 @@ static void landing_give_back(chan_t s)
  * stored into out only if the call worked and its label is CHAN_OK (so a
  * failed receive leaves the caller's message alone); RBP points at buf,
  * the message buffer of batches (<abi/ipc.h>). The same register moves as
- * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers.
+ * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers. Kept apart
+ * from sl_ipc_words (<sys/ipc.h>), which it matches: built on it, the
+ * output words go through the stack, 21 instructions more per message
+ * and 46 a ping-pong (measured).
  */
 static long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out,
 			  void *buf)

@@ -431,20 +431,12 @@ static size_t recv_seq(chan_t rx, uint64_t first, size_t max, int *status, long 
 static __attribute__((noinline)) long raw_recv_many(chan_t h, uint64_t max, unsigned words, uint64_t *buf,
 						   uint64_t *flags)
 {
-	register uint64_t r10 __asm__("r10") = 0, r8 __asm__("r8") = 0, r9 __asm__("r9") = 0;
-	register uint64_t r12 __asm__("r12") = 0, r13 __asm__("r13") = 0, r14 __asm__("r14") = 0;
-	register uint64_t r15 __asm__("r15") = 0;
-	uint64_t rdx = max, rdi = h, rsi = SL_TAG(CS_OP_RECV_MANY, 1, 0);
-	uint64_t rbx = SL_SPEC_WITH_BUFFER(0ull, words);
-	long rax = SL_SYS_CALL;
+	uint64_t w[SL_MSG_WORDS] = { max }, tag = SL_TAG(CS_OP_RECV_MANY, 1, 0), badge;
+	uint64_t spec = SL_SPEC_WITH_BUFFER(0ull, words);
+	long rax = sl_ipc_words(SL_SYS_CALL, h, &tag, &spec, &badge, w, w, buf);
 
-	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
-			 : [buf] "m"(buf)
-			 : "rcx", "r11", "rbp", "memory");
-	*flags = rsi & SL_TAG_BUFFER;
-	return rax < 0 ? rax : (long)(int)SL_TAG_LABEL(rsi);
+	*flags = tag & SL_TAG_BUFFER;
+	return rax < 0 ? rax : (long)(int)SL_TAG_LABEL(tag);
 }
 
 static int batch(void)

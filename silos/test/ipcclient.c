@@ -277,18 +277,10 @@ static int ff_caller(void *arg)
  * first word back in *w0. */
 static __attribute__((noinline)) long buffer_ping(const void *buf, uint64_t *w0)
 {
-	register uint64_t r10 __asm__("r10") = 0, r8 __asm__("r8") = 0, r9 __asm__("r9") = 0;
-	register uint64_t r12 __asm__("r12") = 0, r13 __asm__("r13") = 0, r14 __asm__("r14") = 0;
-	register uint64_t r15 __asm__("r15") = 0;
-	uint64_t rdx = 41, rdi = SRV, rsi = SL_TAG(ECHO_PING, 1, 0) | SL_TAG_BUFFER, rbx = 0;
-	long rax = SL_SYS_CALL;
+	uint64_t w[SL_MSG_WORDS] = { 41 }, tag = SL_TAG(ECHO_PING, 1, 0) | SL_TAG_BUFFER, spec = 0, badge;
+	long rax = sl_ipc_words(SL_SYS_CALL, SRV, &tag, &spec, &badge, w, w, buf);
 
-	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
-			 : [buf] "m"(buf)
-			 : "rcx", "r11", "rbp", "memory");
-	*w0 = rdx;
+	*w0 = w[0];
 	return rax;
 }
 
