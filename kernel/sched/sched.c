@@ -92,6 +92,20 @@ static void finish_switch(void)
 		thread_reap_stack(prev);
 }
 
+/* The thread to run next, with a fresh quantum: the handoff partner if
+ * there is one, else the first ready thread, else idle. Interrupts off. */
+static inline thread_t *pick_next(void)
+{
+	thread_t *next = handoff ? handoff : rq_pop();
+
+	handoff = NULL;
+	if (!next)
+		next = idle;
+	need_resched = false;
+	next->ticks_left = SCHED_QUANTUM;
+	return next;
+}
+
 /* Picks the next thread and switches to it. Interrupts must be off. */
 static void schedule(void)
 {
@@ -101,12 +115,7 @@ static void schedule(void)
 		prev->state = THREAD_READY;
 		rq_push(prev);
 	}
-	thread_t *next = handoff ? handoff : rq_pop();
-	handoff = NULL;
-	if (!next)
-		next = idle;
-	need_resched = false;
-	next->ticks_left = SCHED_QUANTUM;
+	thread_t *next = pick_next();
 	next->state = THREAD_RUNNING;
 	if (next == prev)
 		return;
@@ -214,14 +223,7 @@ void sched_fast_switch(thread_t *next, bool next_in_user)
  * next thread comes from the run queues, as in schedule(). */
 void sched_fast_block(void)
 {
-	thread_t *next = handoff ? handoff : rq_pop();
-
-	handoff = NULL;
-	if (!next)
-		next = idle;
-	need_resched = false;
-	next->ticks_left = SCHED_QUANTUM;
-	sched_fast_switch(next, false);
+	sched_fast_switch(pick_next(), false);
 }
 
 /* A thread that blocked in the fast path runs again after a switch. */
