@@ -80,27 +80,35 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
 
 /*
  * Blocks self on q, in the state the caller set, with nothing on its
- * kernel stack but its user frame, and runs `to` at once. Entered with
- * ipc_lock held, which passes to `to` as in sched_block. If `to` blocked
- * in the fast path too, it goes straight back to user mode with the result
- * the caller already wrote into its frame; otherwise it wakes where it
- * blocked and finds IPC_DONE. self, when something switches back to it,
- * finishes its call in ipc_fastpath_resume().
+ * kernel stack but its user frame, and runs `to` at once, or (to NULL)
+ * the next thread of the run queues. Entered with ipc_lock held, which
+ * passes to the next thread as in sched_block. If that thread blocked in
+ * the fast path too and its call is answered, it goes straight back to
+ * user mode with the result in its frame; otherwise it wakes where it
+ * blocked and finds IPC_DONE (or, killed, dies on its way out). self,
+ * when something switches back to it, finishes its call in
+ * ipc_fastpath_resume().
  */
 static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thread_t *self, waitq_t *q, thread_t *to)
 {
-	bool to_user = to && to->ipc_fast_blocked;
+	bool to_user;
 
 	self->timed_out = false;
 	self->wait.blocked = true;
 	wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;
-	if (!to)
-		sched_fast_block();
+	if (to) {
+		to_user = to->ipc_fast_blocked && !to->killed; /* its answer: fp_deliver */
+	} else {
+		to = sched_fast_pick();
+		to_user = to->ipc_fast_blocked && to->ipc_state == IPC_DONE && !to->killed;
+		if (to_user)    /* answered by either path: the result is in ipc_result */
+			to->uframe->rax = (uint64_t)(int64_t)to->ipc_result;
+	}
 	if (to_user) {
 		to->ipc_fast_blocked = false;
-		to->ipc_state = IPC_IDLE; /* its call is over: rax holds SL_OK */
+		to->ipc_state = IPC_IDLE; /* its call is over */
 	}
 	ipc_fastpaths++;
 	sched_fast_switch(to, to_user);

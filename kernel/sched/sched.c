@@ -219,11 +219,11 @@ void sched_fast_switch(thread_t *next, bool next_in_user)
 	arch_fast_switch(prev, next, next_in_user);
 }
 
-/* The same when the current thread blocks with no partner to run: the
- * next thread comes from the run queues, as in schedule(). */
-void sched_fast_block(void)
+/* When the current thread blocks in the fast path with no partner to
+ * run, the next thread comes from the run queues, as in schedule(). */
+thread_t *sched_fast_pick(void)
 {
-	sched_fast_switch(pick_next(), false);
+	return pick_next();
 }
 
 /* A thread that blocked in the fast path runs again after a switch. */

@@ -52,16 +52,15 @@
 #define AREA_MXCSR 24
 #define AREA_XSTATE_BV 512
 #define FXSAVE_SIZE 512
-#define AREA_ALIGN 64
+
 
 #define FCW_DEFAULT 0x037f
 #define MXCSR_DEFAULT 0x1f80
 
-static bool use_xsave;
+bool fpu_use_xsave;
 static uint32_t area_size = FXSAVE_SIZE;
-static __attribute__((aligned(AREA_ALIGN))) uint8_t default_area[ARCH_FPU_STATE_MAX];
-/* The thread whose state the registers hold; ids are never reused. */
-static int loaded_id = -1;
+static __attribute__((aligned(FPU_AREA_ALIGN))) uint8_t default_area[ARCH_FPU_STATE_MAX];
+int64_t fpu_loaded_id = -1;
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
@@ -72,29 +71,6 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 static void xsetbv(uint32_t reg, uint64_t v)
 {
 	__asm__ volatile("xsetbv" : : "c"(reg), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-
-/* The thread's area, rounded up to the 64 bytes XSAVE requires: the
- * thread record itself need not be 64-byte aligned. */
-static uint8_t *area_of(thread_t *t)
-{
-	return (uint8_t *)(((uintptr_t)t->fpu_area + AREA_ALIGN - 1) & ~(uintptr_t)(AREA_ALIGN - 1));
-}
-
-static void area_save(uint8_t *area)
-{
-	if (use_xsave)
-		__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
-	else
-		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-
-static void area_load(const uint8_t *area)
-{
-	if (use_xsave)
-		__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
-	else
-		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
 /*
@@ -144,29 +120,19 @@ void arch_fpu_init(void)
 						 ~(CR0_EM | CR0_TS | CR0_AM)));
 	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 	xcr0 = xsave_enable(r[2]);
-	use_xsave = xcr0 != 0;
+	fpu_use_xsave = xcr0 != 0;
 
 	memset(default_area, 0, sizeof default_area);
 	*(uint16_t *)(default_area + AREA_FCW) = FCW_DEFAULT;
 	*(uint32_t *)(default_area + AREA_MXCSR) = MXCSR_DEFAULT;
-	if (use_xsave)  /* x87 and SSE as written above; AVX in its init state (zero) */
+	if (fpu_use_xsave)  /* x87 and SSE as written above; AVX in its init state (zero) */
 		*(uint64_t *)(default_area + AREA_XSTATE_BV) = XCR0_X87 | XCR0_SSE;
-	area_load(default_area);
+	fpu_area_load(default_area);
 	kprintf("fpu: %s, x87 sse%s, %u-byte state per thread, eager switching\n",
-		use_xsave ? "xsave" : "fxsave", xcr0 & XCR0_AVX ? " avx" : "", area_size);
+		fpu_use_xsave ? "xsave" : "fxsave", xcr0 & XCR0_AVX ? " avx" : "", area_size);
 }
 
 void fpu_thread_init(thread_t *t)
 {
-	memcpy(area_of(t), default_area, area_size);
-}
-
-void fpu_switch(thread_t *prev, thread_t *next)
-{
-	if (prev->silo)
-		area_save(area_of(prev));
-	if (next->silo && next->id != loaded_id) {
-		area_load(area_of(next));
-		loaded_id = next->id;
-	}
+	memcpy(fpu_area_of(t), default_area, area_size);
 }

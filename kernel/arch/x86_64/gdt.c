@@ -6,6 +6,7 @@
 #include <arch/gdt.h>
 #include <arch/percpu.h>
 #include <arch/trap.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MSR_GS_BASE 0xc0000101
@@ -87,12 +88,7 @@ static percpu_t cpu0;
  * mode trades it with the user's (always 0: silos have no TLS yet). */
 void percpu_init(void)
 {
+	cpu0.tss_rsp0 = (tss_word_t *)((uint8_t *)&tss + offsetof(tss_t, rsp));
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
-}
-
-void percpu_set_kernel_stack(uint64_t top)
-{
-	cpu0.kernel_rsp = top;
-	tss.rsp[0] = top;
 }

@@ -2,12 +2,8 @@
  * Thread switching for x86_64: the initial stack of a new thread, and the
  * per-switch work (CR3, TSS.rsp0, the system-call stack, FPU state).
  */
-#include <arch/cpu.h>
-#include <arch/fpu.h>
-#include <arch/percpu.h>
+#include <arch/switch.h>
 #include <kernel/sched_arch.h>
-#include <kernel/silo.h>
-#include <kernel/vm.h>
 
 void arch_switch(uint64_t *save_rsp, uint64_t next_rsp);
 extern const char thread_entry_stub[];
@@ -26,10 +22,6 @@ void arch_thread_setup(thread_t *t)
 
 void arch_switch_to(thread_t *prev, thread_t *next)
 {
-	vm_space_t space = next->silo ? silo_space(next->silo) : vm_kernel_space();
-
-	vm_activate(space);
-	percpu_set_kernel_stack(next->kstack_top);
-	fpu_switch(prev, next);
+	arch_switch_machine(prev, next);
 	arch_switch(&prev->ctx_rsp, next->ctx_rsp);
 }

@@ -149,8 +149,9 @@ void sched_wake(thread_t *t);
  * allowed to run now) directly; see sched.c. Never returns. */
 __attribute__((noreturn)) void sched_fast_switch(thread_t *next, bool next_in_user);
 
-/* The same with the next thread taken from the run queues. */
-__attribute__((noreturn)) void sched_fast_block(void);
+/* For a fast-path block with no partner: takes the thread to run next
+ * from the run queues (as schedule() would), for sched_fast_switch. */
+thread_t *sched_fast_pick(void);
 
 /* First thing a thread that blocked in the fast path does when a switch
  * resumes it (the scheduler's end of the switch). */
