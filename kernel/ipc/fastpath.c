@@ -48,12 +48,79 @@ static inline cap_t *fp_slot(const cspace_t *cs, uint64_t slot)
 	return chunk ? &chunk[slot % CAP_CHUNK] : NULL;
 }
 
-/* A slot the spec names for something incoming: none, or empty. */
-static inline bool fp_slot_free(const cspace_t *cs, unsigned slot)
+/*
+ * Lookups kept in the thread (t->fp_*) for its next call: a slot's entry
+ * never moves while its cspace lives (chunks are freed only with the
+ * cspace, when the silo's last thread has gone), so a kept entry saves
+ * the lookup and nothing else; every use reads the entry itself. Only a
+ * thread's own cspace is kept.
+ */
+#define FP_CAPS_KEPT (1ull << 24)       /* marks fp_caps_key as filled */
+
+/* What a capability slot of 0 (none) points at: always empty, and
+ * read-only, as nothing may ever be put there. */
+static const cap_t fp_no_slot;
+
+/* Looks up the two capability slots spec names into t's keeping; false
+ * if one of them has no entry yet (the generic path makes it). */
+static __attribute__((noinline)) bool fp_caps_fill(thread_t *t, uint64_t spec, uint64_t key)
+{
+	cap_t *c[2];
+
+	for (int i = 0; i < 2; i++) {
+		unsigned slot = SL_SPEC_CAP_SLOT(spec, i);
+
+		c[i] = slot ? fp_slot(cs_of(t), slot) : (cap_t *)&fp_no_slot;
+		if (!c[i])
+			return false;
+	}
+	t->fp_cap_slots[0] = c[0];
+	t->fp_cap_slots[1] = c[1];
+	t->fp_caps_key = key;
+	return true;
+}
+
+/* Whether both capability slots spec names in t's own cspace are none or
+ * empty (false also where the generic path has to decide). */
+static inline bool fp_cap_slots_free(thread_t *t, uint64_t spec)
+{
+	uint64_t key = (spec >> 24 & 0xffffff) | FP_CAPS_KEPT;
+
+	if (fp_bail(t->fp_caps_key != key && !fp_caps_fill(t, spec, key)))
+		return false;
+	return !t->fp_cap_slots[0]->obj && !t->fp_cap_slots[1]->obj;
+}
+
+/* The entry of a reply slot t names in its own cspace, or NULL (slot 0,
+ * or no entry yet). */
+static inline cap_t *fp_reply_entry(thread_t *t, uint64_t slot)
 {
 	cap_t *c;
 
-	return slot == 0 || ((c = fp_slot(cs, slot)) && !c->obj);
+	if (t->fp_reply_key == slot)
+		return t->fp_reply_slot;
+	c = fp_slot(cs_of(t), slot);
+	if (c) {                        /* slot 0 never has an entry */
+		t->fp_reply_key = slot;
+		t->fp_reply_slot = c;
+	}
+	return c;
+}
+
+/* The entry of an endpoint slot t names in its own cspace, or NULL. */
+static inline cap_t *fp_ep_slot(thread_t *t, uint64_t slot)
+{
+	__typeof__(t->fp_ep[0]) *kept = &t->fp_ep[slot & 3];
+	cap_t *c;
+
+	if (kept->slot == slot)
+		return kept->cap;
+	c = fp_slot(cs_of(t), slot);
+	if (c) {                        /* slot 0 never has an entry */
+		kept->slot = slot;
+		kept->cap = c;
+	}
+	return c;
 }
 
 static inline bool fp_tag_ok(uint64_t tag)
@@ -144,8 +211,7 @@ void ipc_fastpath_resume(trap_frame_t *f)
  * and this does not return. */
 static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t *f)
 {
-	cspace_t *cs = cs_of(self);
-	cap_t *c = fp_slot(cs, f->rdi);
+	cap_t *c = fp_ep_slot(self, f->rdi);
 	uint64_t spec = f->rbx;
 
 	if (fp_bail(!fp_tag_ok(f->rsi) || !c || c->type != SL_CAP_ENDPOINT ||
@@ -157,10 +223,11 @@ static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t
 		return;
 	thread_t *dst = container_of(n, thread_t, wait);
 	reply_t *r = self->ipc_reply;
-	cap_t *rc = fp_slot(cs_of(dst), SL_SPEC_REPLY_SLOT(dst->ipc_spec));
 	if (fp_bail(dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
-		    !rc || rc->obj || !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
-		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		    !fp_cap_slots_free(self, spec)))
+		return;
+	cap_t *rc = fp_reply_entry(dst, SL_SPEC_REPLY_SLOT(dst->ipc_spec));
+	if (fp_bail(!rc || rc->obj))
 		return;
 
 	wq_remove(&ep->receivers.list, n); /* what wq_take_one does to a blocked head */
@@ -178,11 +245,10 @@ static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t
 	fp_block_switch(self, &self->ipc_wq, dst);
 }
 
-/* The reply capability named by slot, answering a caller that waits and
- * carrying no capabilities; or NULL. */
-static inline cap_t *fp_reply_cap(cspace_t *cs, uint64_t slot, uint64_t tag)
+/* rc if it holds a reply capability answering a caller that waits, and
+ * the answer (tag) carries no capabilities; or NULL. */
+static inline cap_t *fp_reply_cap(cap_t *rc, uint64_t tag)
 {
-	cap_t *rc = fp_slot(cs, slot);
 	thread_t *caller;
 
 	if (!fp_tag_ok(tag) || !rc || rc->type != SL_CAP_REPLY || !(rc->rights & SL_RIGHT_SEND))
@@ -214,7 +280,7 @@ static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
  * never blocks. */
 static bool fastpath_reply(thread_t *self, trap_frame_t *f)
 {
-	cap_t *rc = fp_reply_cap(cs_of(self), f->rdi, f->rsi);
+	cap_t *rc = fp_reply_cap(fp_slot(cs_of(self), f->rdi), f->rsi);
 
 	if (fp_bail(!rc))
 		return false;
@@ -227,17 +293,17 @@ static bool fastpath_reply(thread_t *self, trap_frame_t *f)
  * ipc_lock held; when it goes on, this does not return. */
 static void fastpath_recv(thread_t *self, trap_frame_t *f)
 {
-	cspace_t *cs = cs_of(self);
-	cap_t *c = fp_slot(cs, f->rdi);
+	cap_t *c = fp_ep_slot(self, f->rdi);
 	uint64_t spec = f->rbx;
 
 	if (fp_bail(!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
 		return;
 	endpoint_t *ep = c->obj;
 	if (fp_bail(ep->hdr.dead || ep->events_head || ep->senders.list.head ||
-		    !fp_slot_free(cs, SL_SPEC_REPLY_SLOT(spec)) ||
-		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
-		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		    !fp_cap_slots_free(self, spec)))
+		return;
+	cap_t *kept = SL_SPEC_REPLY_SLOT(spec) ? fp_reply_entry(self, SL_SPEC_REPLY_SLOT(spec)) : NULL;
+	if (fp_bail(SL_SPEC_REPLY_SLOT(spec) && (!kept || kept->obj)))
 		return;
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
@@ -249,19 +315,23 @@ static void fastpath_recv(thread_t *self, trap_frame_t *f)
  * ipc_lock held; when it goes on, this does not return. */
 static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 {
-	cspace_t *cs = cs_of(self);
 	uint64_t spec = f->rbx;
-	cap_t *c = fp_slot(cs, f->rdi), *rc = fp_reply_cap(cs, SL_SPEC_REPLY(spec), f->rsi);
+	cap_t *c = fp_ep_slot(self, f->rdi);
 
-	if (fp_bail(!c || !rc || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
+	if (fp_bail(!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
 		return;
-	endpoint_t *ep = c->obj;
+	/* A server that answers the reply capability in the slot where the
+	 * next one lands (echoserv) finds it kept; one that parks replies in
+	 * many slots (chanserv) names the next slot, kept, and looks the one
+	 * it answers up. */
 	unsigned slot = SL_SPEC_REPLY_SLOT(spec);
-	if (fp_bail(ep->hdr.dead || ep->events_head || ep->senders.list.head ||
+	cap_t *kept = slot ? fp_reply_entry(self, slot) : NULL;
+	bool same = SL_SPEC_REPLY(spec) == slot;
+	cap_t *rc = fp_reply_cap(same ? kept : fp_slot(cs_of(self), SL_SPEC_REPLY(spec)), f->rsi);
+	endpoint_t *ep = c->obj;
+	if (fp_bail(!rc || ep->hdr.dead || ep->events_head || ep->senders.list.head ||
 		    ((reply_t *)rc->obj)->caller->prio > self->prio ||
-		    (slot != SL_SPEC_REPLY(spec) && !fp_slot_free(cs, slot)) ||
-		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 0)) ||
-		    !fp_slot_free(cs, SL_SPEC_CAP_SLOT(spec, 1))))
+		    (slot && !same && (!kept || kept->obj)) || !fp_cap_slots_free(self, spec)))
 		return;
 
 	thread_t *caller = fp_answer(rc, f);
@@ -301,9 +371,9 @@ bool ipc_fastpath(trap_frame_t *f)
 	case SL_SYS_RECV: fastpath_recv(self, f); break;
 	case SL_SYS_REPLY: done = fastpath_reply(self, f); break;
 	}
-	spin_unlock(&ipc_lock);
-	if (done)
-		silo_return_to_user(); /* returns unless killed */
+	ipc_lock.held = 0;              /* fp_lock's pair: interrupts stay off */
+	if (done && self->killed)
+		silo_return_to_user();  /* does not return */
 	return done;
 }
 

@@ -19,8 +19,9 @@ typedef struct run_queue {
 } run_queue_t;
 
 static run_queue_t run_queues[PRIO_COUNT];
+static unsigned ready_levels;           /* bit p: run_queues[p] is not empty */
 static tq_list_t timeouts;
-static thread_t *current;
+thread_t *sched_current;                /* thread_current() */
 static thread_t *idle;
 static thread_t *switched_from;         /* for the thread that resumes */
 static bool need_resched;
@@ -30,11 +31,6 @@ static uint64_t preemptions;
 static thread_t *handoff;               /* runs next, skipping the run queues */
 
 thread_t *thread_boot_init(void);       /* thread.c */
-
-thread_t *thread_current(void)
-{
-	return current;
-}
 
 uint64_t sched_ticks(void)
 {
@@ -56,31 +52,29 @@ static void rq_push(thread_t *t)
 	else
 		q->head = t;
 	q->tail = t;
+	ready_levels |= 1u << t->prio;
 }
 
 static thread_t *rq_pop(void)
 {
-	for (int p = 0; p < PRIO_COUNT; p++) {
-		run_queue_t *q = &run_queues[p];
-		thread_t *t = q->head;
+	if (!ready_levels)
+		return NULL;
+	int p = __builtin_ctz(ready_levels);   /* the highest level with a thread */
+	run_queue_t *q = &run_queues[p];
+	thread_t *t = q->head;
 
-		if (t) {
-			q->head = t->rq_next;
-			if (!q->head)
-				q->tail = NULL;
-			t->rq_next = NULL;
-			return t;
-		}
+	q->head = t->rq_next;
+	if (!q->head) {
+		q->tail = NULL;
+		ready_levels &= ~(1u << p);
 	}
-	return NULL;
+	t->rq_next = NULL;
+	return t;
 }
 
 static bool rq_has_at_or_above(int prio)
 {
-	for (int p = 0; p <= prio; p++)
-		if (run_queues[p].head)
-			return true;
-	return false;
+	return ready_levels & ((2u << prio) - 1);
 }
 
 /* Runs in every thread right after a switch lands in it. */
@@ -109,7 +103,7 @@ static inline thread_t *pick_next(void)
 /* Picks the next thread and switches to it. Interrupts must be off. */
 static void schedule(void)
 {
-	thread_t *prev = current;
+	thread_t *prev = sched_current;
 
 	if (prev->state == THREAD_RUNNING && prev != idle) {
 		prev->state = THREAD_READY;
@@ -120,7 +114,7 @@ static void schedule(void)
 	if (next == prev)
 		return;
 	switches++;
-	current = next;
+	sched_current = next;
 	switched_from = prev;
 	arch_switch_to(prev, next);
 	finish_switch();
@@ -128,7 +122,7 @@ static void schedule(void)
 
 void thread_start(void)
 {
-	thread_t *self = current;
+	thread_t *self = sched_current;
 
 	finish_switch();
 	arch_irq_enable();
@@ -145,9 +139,9 @@ static void idle_main(void *arg)
 
 void sched_init(void)
 {
-	current = thread_boot_init();
-	current->state = THREAD_RUNNING;
-	current->ticks_left = SCHED_QUANTUM;
+	sched_current = thread_boot_init();
+	sched_current->state = THREAD_RUNNING;
+	sched_current->ticks_left = SCHED_QUANTUM;
 	idle = thread_alloc("idle", PRIO_IDLE);
 	if (!idle)
 		panic("sched_init: no memory for the idle thread");
@@ -163,7 +157,7 @@ void sched_make_ready(thread_t *t)
 
 	t->state = THREAD_READY;
 	rq_push(t);
-	if (t->prio < current->prio)
+	if (t->prio < sched_current->prio)
 		need_resched = true;
 	arch_irq_restore(s);
 }
@@ -175,7 +169,7 @@ void sched_wake(thread_t *t)
 	tq_disarm(&timeouts, &t->timeout);
 	t->state = THREAD_READY;
 	rq_push(t);
-	if (t->prio < current->prio || current == idle)
+	if (t->prio < sched_current->prio || sched_current == idle)
 		need_resched = true;
 }
 
@@ -188,7 +182,7 @@ void sched_wake_handoff(thread_t *t)
 {
 	if (t->state != THREAD_BLOCKED)
 		return;
-	if (handoff || t->prio > current->prio) {
+	if (handoff || t->prio > sched_current->prio) {
 		sched_wake(t);
 		return;
 	}
@@ -209,12 +203,12 @@ void sched_wake_handoff(thread_t *t)
  */
 void sched_fast_switch(thread_t *next, bool next_in_user)
 {
-	thread_t *prev = current;
+	thread_t *prev = sched_current;
 
 	prev->state = THREAD_BLOCKED;
 	next->state = THREAD_RUNNING;
 	switches++;
-	current = next;
+	sched_current = next;
 	switched_from = prev;
 	arch_fast_switch(prev, next, next_in_user);
 }
@@ -237,11 +231,11 @@ void sched_block(spinlock_t *held, uint64_t deadline)
 	irq_state_t saved = held->saved;        /* held => interrupts are off */
 
 	held->held = 0;
-	current->state = THREAD_BLOCKED;
+	sched_current->state = THREAD_BLOCKED;
 	if (deadline)
-		tq_arm(&timeouts, &current->timeout, deadline);
+		tq_arm(&timeouts, &sched_current->timeout, deadline);
 	schedule();
-	tq_disarm(&timeouts, &current->timeout);
+	tq_disarm(&timeouts, &sched_current->timeout);
 	if (held->held)
 		panic("sched_block: %s taken while its owner slept", held->name);
 	held->held = 1;
@@ -265,11 +259,11 @@ int sched_sleep(uint64_t n)
 		return SL_OK;
 	}
 	spin_lock(&none);
-	current->timed_out = false;
-	while (!current->timed_out && !current->killed)
+	sched_current->timed_out = false;
+	while (!sched_current->timed_out && !sched_current->killed)
 		sched_block(&none, ticks + n);
 	spin_unlock(&none);
-	return current->killed ? SL_EKILLED : SL_OK;
+	return sched_current->killed ? SL_EKILLED : SL_OK;
 }
 
 void sched_tick(void)
@@ -284,17 +278,17 @@ void sched_tick(void)
 		t->wait.blocked = false;        /* wakes now skip it */
 		sched_wake(t);
 	}
-	if (current != idle && --current->ticks_left <= 0 &&
-	    rq_has_at_or_above(current->prio))
+	if (sched_current != idle && --sched_current->ticks_left <= 0 &&
+	    rq_has_at_or_above(sched_current->prio))
 		need_resched = true;
-	if (current == idle && rq_has_at_or_above(PRIO_IDLE))
+	if (sched_current == idle && rq_has_at_or_above(PRIO_IDLE))
 		need_resched = true;
 }
 
 void sched_preempt_point(void)
 {
 	if (need_resched) {
-		preemptions += current->state == THREAD_RUNNING && current != idle;
+		preemptions += sched_current->state == THREAD_RUNNING && sched_current != idle;
 		schedule();
 	}
 }
@@ -322,7 +316,7 @@ void thread_kill(thread_t *t)
 /* The current thread stops for good; interrupts must be off. */
 __attribute__((noreturn)) void sched_exit_current(void)
 {
-	current->state = THREAD_ZOMBIE;
+	sched_current->state = THREAD_ZOMBIE;
 	schedule();
 	panic("sched_exit_current: a zombie ran again");
 }

@@ -79,6 +79,18 @@ typedef struct thread {
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
 	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on
 					 * its kernel stack but its user frame */
+	/* The IPC fast path's slot lookups in the thread's own cspace, kept
+	 * for the next call (kernel/ipc/fastpath.c): the entries of the
+	 * capability slots and the reply slot it named last, and of the
+	 * endpoint slots it named last, one per value of the slot's low two
+	 * bits (a client of chanserv alternates between handles). Zero:
+	 * nothing kept. */
+	uint64_t fp_caps_key, fp_reply_key;
+	struct cap *fp_cap_slots[2], *fp_reply_slot;
+	struct {
+		uint64_t slot;
+		struct cap *cap;
+	} fp_ep[4];
 
 	/* x87/SSE/AVX registers of a silo thread while it is switched out;
 	 * the default state from its creation on (arch_fpu_init). */
@@ -92,7 +104,12 @@ typedef struct thread {
 /* Turns the boot flow into thread 0 and makes the idle thread. */
 void sched_init(void);
 
-thread_t *thread_current(void);
+extern thread_t *sched_current;         /* the running thread; sched.c owns it */
+
+static inline thread_t *thread_current(void)
+{
+	return sched_current;
+}
 
 /* A thread with a kernel stack, not yet runnable; NULL if memory is out.
  * thread_create then makes it run fn(arg). */
