@@ -263,6 +263,15 @@ static bool ping_exact(unsigned len, uint64_t seed)
 	return ok;
 }
 
+/* One ping of one word through slot: the call's result, checked words. */
+static long ping_via(unsigned slot, uint64_t w)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_PING, 1, 0), .w = { w } };
+	long r = sl_call(slot, &m);
+
+	return r == 0 && m.w[0] != w + 1 ? SL_EINVAL : r < 0 && m.w[0] != w ? SL_EINVAL : r;
+}
+
 static int ff_caller(void *arg)
 {
 	long me = (long)arg, bad = 0;
@@ -313,6 +322,42 @@ static int fastfall(void)
 	check(r == SL_EEXIST && m.w[0] == 7, "a spec naming a taken slot is SL_EEXIST, nothing sent", r);
 	m.spec = SL_SPEC(0, 0, 4095, 0);
 	check(sl_call(SRV, &m) == 0 && m.w[0] == 8, "a spec naming a free (untouched) slot works", (long)m.w[0]);
+
+	/* The fast path keeps the slot entries a thread names; what the slot
+	 * holds is read on every call. A kept slot emptied, refilled with
+	 * something else or with fewer rights is refused like any other. */
+	bad = sl_cap_move(SRV, 50) != 0;
+	for (int i = 0; i < 3; i++)
+		bad += ping_via(50, (uint64_t)i) != 0;
+	sl_cap_move(50, 54);            /* 54: the same kept place as 50 */
+	bad += ping_via(54, 5) != 0 || ping_via(50, 5) != SL_ECAP;
+	sl_cap_move(54, 50);
+	bad += ping_via(50, 6) != 0 || ping_via(54, 6) != SL_ECAP || ping_via(50, 7) != 0;
+	sl_cap_move(50, SRV);
+	check(bad == 0, "the server capability moved between slots 50 and 54 (one kept place): "
+	      "each call answered or refused right", bad);
+	r = ping_via(50, 3);
+	check(r == SL_ECAP, "slot 50 emptied: SL_ECAP, nothing sent", r);
+	sl_ntfn_create(50);
+	check(ping_via(50, 3) == SL_ECAP, "slot 50 now a notification: SL_ECAP", 0);
+	sl_cap_delete(50);
+	sl_ep_create(51);
+	sl_cap_mint(51, 50, SL_RIGHT_RECV, 0);
+	r = ping_via(50, 3);
+	check(r == SL_EPERM, "slot 50 now an endpoint without the send right: SL_EPERM", r);
+	sl_cap_delete(50);
+	sl_cap_delete(51);
+	uint64_t spec = SL_SPEC(0, 0, 60, 61);
+	m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { 7 }, .spec = spec };
+	r = sl_call(SRV, &m);
+	sl_ntfn_create(61);
+	m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { 7 }, .spec = spec };
+	long r3 = sl_call(SRV, &m);
+	sl_cap_delete(61);
+	m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { 7 }, .spec = spec };
+	long r4 = sl_call(SRV, &m);
+	check(r == 0 && r3 == SL_EEXIST && r4 == 0 && m.w[0] == 8,
+	      "a kept spec slot taken meanwhile: SL_EEXIST; freed again: answered", r3);
 
 	/* A capability in the message: the generic path moves it. */
 	sl_ep_create(42);
