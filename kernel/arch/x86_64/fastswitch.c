@@ -1,17 +1,20 @@
 /*
- * The architecture half of the IPC fast path's switch: address space and
- * kernel stack of the next thread, then fastswitch.S.
+ * The layout fastswitch.S relies on, checked against the C structures.
  */
-#include <arch/switch.h>
-#include <arch/trap.h>
-#include <kernel/sched_arch.h>
+#include <arch/asm_offsets.h>
+#include <arch/percpu.h>
+#include <kernel/silo.h>
+#include <kernel/thread.h>
+#include <kernel/vm.h>
+#include <stddef.h>
 
-void arch_fastpath_leave(uint64_t *save_rsp, trap_frame_t *my_frame, uint64_t next_rsp,
-			 trap_frame_t *next_frame) __attribute__((noreturn));
-
-void arch_fast_switch(thread_t *prev, thread_t *next, bool next_in_user)
-{
-	arch_switch_machine(prev, next);
-	arch_fastpath_leave(&prev->ctx_rsp, prev->uframe, next->ctx_rsp,
-			    next_in_user ? next->uframe : NULL);
-}
+_Static_assert(offsetof(thread_t, ctx_rsp) == THREAD_CTX_RSP, "asm_offsets.h: THREAD_CTX_RSP");
+_Static_assert(offsetof(thread_t, kstack_top) == THREAD_KSTACK_TOP, "asm_offsets.h: THREAD_KSTACK_TOP");
+_Static_assert(offsetof(thread_t, id) == THREAD_ID, "asm_offsets.h: THREAD_ID");
+_Static_assert(offsetof(thread_t, silo) == THREAD_SILO, "asm_offsets.h: THREAD_SILO");
+_Static_assert(offsetof(thread_t, uframe) == THREAD_UFRAME, "asm_offsets.h: THREAD_UFRAME");
+_Static_assert(offsetof(thread_t, fpu_state) == THREAD_FPU_STATE, "asm_offsets.h: THREAD_FPU_STATE");
+_Static_assert(offsetof(silo_t, space) == SILO_SPACE, "asm_offsets.h: SILO_SPACE");
+_Static_assert(offsetof(struct vm_space_rec, root) == VM_SPACE_ROOT, "asm_offsets.h: VM_SPACE_ROOT");
+_Static_assert(offsetof(percpu_t, kernel_rsp) == PERCPU_KERNEL_RSP, "percpu.h: PERCPU_KERNEL_RSP");
+_Static_assert(offsetof(percpu_t, tss_rsp0) == PERCPU_TSS_RSP0, "percpu.h: PERCPU_TSS_RSP0");

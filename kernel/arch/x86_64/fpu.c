@@ -134,5 +134,7 @@ void arch_fpu_init(void)
 
 void fpu_thread_init(thread_t *t)
 {
-	memcpy(fpu_area_of(t), default_area, area_size);
+	t->fpu_state = (void *)(((uintptr_t)t->fpu_area + FPU_AREA_ALIGN - 1) &
+				~(uintptr_t)(FPU_AREA_ALIGN - 1));
+	memcpy(t->fpu_state, default_area, area_size);
 }

@@ -25,8 +25,8 @@ extern const char _kernel_rodata_start[], _kernel_rodata_end[];
 extern const char _kernel_data_start[], _kernel_data_end[];
 extern const char kernel_stack_guard[];
 
-static struct vm_space_rec kernel_space_rec;
-static vm_space_t kernel_space = &kernel_space_rec;
+struct vm_space_rec vm_kernel_space_rec;   /* fastswitch.S reads its root */
+static vm_space_t kernel_space = &vm_kernel_space_rec;
 static spinlock_t vm_lock = SPINLOCK_INIT("vm");   /* before frames */
 
 static unsigned index_at(uintptr_t va, int level)

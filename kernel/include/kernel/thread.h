@@ -41,9 +41,15 @@ typedef enum thread_state {
 struct silo;
 
 typedef struct thread {
-	uint64_t ctx_rsp;               /* saved by arch_switch; keep first */
+	/* The fields the architecture's switch code reads from assembly, at
+	 * offsets fixed by <arch/asm_offsets.h> (checked when it builds). */
+	uint64_t ctx_rsp;               /* saved by arch_switch */
 	uint64_t kstack_top;
 	int64_t id;                     /* unique, never reused (64 bits do not wrap) */
+	struct silo *silo;              /* NULL for kernel threads */
+	struct trap_frame *uframe;      /* user registers of the current system call */
+	void *fpu_state;                /* fpu_area aligned as the architecture needs */
+
 	uint64_t slot;                  /* kernel-stack slot, while kstack_mapped */
 	thread_state_t state;
 	int prio;
@@ -57,7 +63,6 @@ typedef struct thread {
 	int exit_code;
 	void (*entry)(void *);
 	void *arg;
-	struct silo *silo;              /* NULL for kernel threads */
 	int user_slot;                  /* user stack slot in its silo */
 	uint64_t user_rip, user_arg[2]; /* where a silo thread enters ring 3 */
 	bool detached;                  /* nobody will join: reap at exit */
@@ -67,8 +72,7 @@ typedef struct thread {
 	quota_t *kmem;                  /* charged THREAD_KMEM_CHARGE; NULL for kernel threads */
 	char name[THREAD_NAME_MAX];
 
-	/* IPC, guarded by ipc_lock (see <kernel/ipc.h>). */
-	struct trap_frame *uframe;      /* user registers of the current system call */
+	/* IPC, guarded by ipc_lock (see <kernel/ipc.h>); uframe above. */
 	int ipc_state;                  /* enum ipc_state */
 	int ipc_result;
 	uint64_t ipc_badge;             /* badge of the capability a queued sender used */

@@ -18,12 +18,11 @@ extern int64_t fpu_loaded_id;   /* whose state the registers hold; ids are never
 /* Gives t the default state: FCW 0x37f, MXCSR 0x1f80, every register zero. */
 void fpu_thread_init(thread_t *t);
 
-/* The thread's area, rounded up to 64 bytes: the thread record itself need
- * not be 64-byte aligned. */
+/* The thread's area: fpu_area rounded up to 64 bytes (the thread record
+ * itself need not be 64-byte aligned), set by fpu_thread_init. */
 static inline uint8_t *fpu_area_of(thread_t *t)
 {
-	return (uint8_t *)(((uintptr_t)t->fpu_area + FPU_AREA_ALIGN - 1) &
-			   ~(uintptr_t)(FPU_AREA_ALIGN - 1));
+	return t->fpu_state;
 }
 
 static inline void fpu_area_save(uint8_t *area)
