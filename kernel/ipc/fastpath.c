@@ -209,7 +209,7 @@ void ipc_fastpath_resume(trap_frame_t *f)
 
 /* call. ipc_lock held; when it goes on, the caller blocks until answered
  * and this does not return. */
-static __attribute__((noinline)) void fastpath_call(thread_t *self, trap_frame_t *f)
+static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, trap_frame_t *f)
 {
 	cap_t *c = fp_ep_slot(self, f->rdi);
 	uint64_t spec = f->rbx;
@@ -278,7 +278,7 @@ static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
 
 /* reply: answer and go on running; the caller is woken. ipc_lock held;
  * never blocks. */
-static bool fastpath_reply(thread_t *self, trap_frame_t *f)
+static inline __attribute__((always_inline)) bool fastpath_reply(thread_t *self, trap_frame_t *f)
 {
 	cap_t *rc = fp_reply_cap(fp_slot(cs_of(self), f->rdi), f->rsi);
 
@@ -291,7 +291,7 @@ static bool fastpath_reply(thread_t *self, trap_frame_t *f)
 
 /* recv with nothing queued: block; the scheduler picks who runs.
  * ipc_lock held; when it goes on, this does not return. */
-static void fastpath_recv(thread_t *self, trap_frame_t *f)
+static inline __attribute__((always_inline)) void fastpath_recv(thread_t *self, trap_frame_t *f)
 {
 	cap_t *c = fp_ep_slot(self, f->rdi);
 	uint64_t spec = f->rbx;
@@ -313,7 +313,7 @@ static void fastpath_recv(thread_t *self, trap_frame_t *f)
 
 /* reply_recv: answer, then block receiving; the caller runs at once.
  * ipc_lock held; when it goes on, this does not return. */
-static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
 {
 	uint64_t spec = f->rbx;
 	cap_t *c = fp_ep_slot(self, f->rdi);
@@ -343,7 +343,7 @@ static __attribute__((noinline)) void fastpath_reply_recv(thread_t *self, trap_f
 
 /* spin_lock(&ipc_lock) for a caller that runs with interrupts off
  * already: nothing to save or clear (saved says "were off", so
- * spin_unlock leaves them off). */
+ * spin_unlock would leave them off). */
 static inline void fp_lock(void)
 {
 	if (ipc_lock.held)
@@ -352,30 +352,78 @@ static inline void fp_lock(void)
 	ipc_lock.saved = 0;
 }
 
-/* Entered from syscall_entry (syscall.S) for call, recv, reply and
- * reply_recv when ipc_fastpath_on, with interrupts still off and no lock
- * held; takes ipc_lock. A thread killed meanwhile leaves here as
- * silo_return_to_user makes it. */
-bool ipc_fastpath(trap_frame_t *f)
+/* The start of each entry below: the caller is a silo thread (only user
+ * mode makes system calls), its frame is f. */
+static inline thread_t *fp_enter(trap_frame_t *f)
 {
 	thread_t *self = thread_current();
-	bool done = false;
 
-	if (!self->silo)
-		return false;
 	self->uframe = f;
 	fp_lock();
-	switch (f->rax) { /* those that block return only if they cannot go on */
-	case SL_SYS_CALL: fastpath_call(self, f); break;
-	case SL_SYS_REPLY_RECV: fastpath_reply_recv(self, f); break;
-	case SL_SYS_RECV: fastpath_recv(self, f); break;
-	case SL_SYS_REPLY: done = fastpath_reply(self, f); break;
-	}
-	ipc_lock.held = 0;              /* fp_lock's pair: interrupts stay off */
+	return self;
+}
+
+/* fp_lock's pair for a call the generic path takes: interrupts stay off. */
+static inline bool fp_leave(void)
+{
+	ipc_lock.held = 0;
+	return false;
+}
+
+/*
+ * The entries syscall_entry (syscall.S) calls through ipc_fastpath_table
+ * for call, recv, nbrecv, reply and reply_recv when ipc_fastpath_on, with
+ * interrupts still off and no lock held; each takes ipc_lock. One entry
+ * per call, so each is compiled for its own case. Those that block do not
+ * return when they go on; every one returns false, having changed
+ * nothing, when the generic path must take the call, and a reply done
+ * returns true with the result in f->rax (a thread killed meanwhile dies
+ * on its way out instead).
+ */
+static bool ipc_fast_call(trap_frame_t *f)
+{
+	fastpath_call(fp_enter(f), f);
+	return fp_leave();
+}
+
+static bool ipc_fast_recv(trap_frame_t *f)
+{
+	fastpath_recv(fp_enter(f), f);
+	return fp_leave();
+}
+
+static bool ipc_fast_none(trap_frame_t *f)
+{
+	(void)f;
+	return false;
+}
+
+static bool ipc_fast_reply(trap_frame_t *f)
+{
+	thread_t *self = fp_enter(f);
+	bool done = fastpath_reply(self, f);
+
+	fp_leave();
 	if (done && self->killed)
 		silo_return_to_user();  /* does not return */
 	return done;
 }
+
+static bool ipc_fast_reply_recv(trap_frame_t *f)
+{
+	fastpath_reply_recv(fp_enter(f), f);
+	return fp_leave();
+}
+
+bool (*const ipc_fastpath_table[])(trap_frame_t *) = {
+	[SL_SYS_CALL - SL_SYS_CALL] = ipc_fast_call,
+	[SL_SYS_RECV - SL_SYS_CALL] = ipc_fast_recv,
+	[SL_SYS_NBRECV - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_REPLY - SL_SYS_CALL] = ipc_fast_reply,
+	[SL_SYS_REPLY_RECV - SL_SYS_CALL] = ipc_fast_reply_recv,
+};
+_Static_assert(sizeof ipc_fastpath_table / sizeof ipc_fastpath_table[0] ==
+	       SL_SYS_REPLY_RECV - SL_SYS_CALL + 1, "one entry per number syscall.S sends here");
 
 uint64_t ipc_fastpath_count(void)
 {

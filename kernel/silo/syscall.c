@@ -78,10 +78,10 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 	}
 }
 
-/* syscall.S tests this range before it calls ipc_fastpath. */
+/* syscall.S tests this range before it calls ipc_fastpath_table. */
 _Static_assert(SL_SYS_CALL == 20 && SL_SYS_REPLY_RECV == 24, "syscall_entry's fast-path range");
 
-/* Every system call the fast path did not finish (ipc_fastpath, called
+/* Every system call the fast path did not finish (ipc_fastpath_table, called
  * from syscall_entry, already tried those it may take). Interrupts on. */
 void syscall_dispatch(trap_frame_t *f)
 {

@@ -37,14 +37,16 @@ syscall_entry:
 	xorl %ebp, %ebp         /* backtraces stop at the user boundary */
 	movq %rsp, %rdi
 	/* SL_SYS_CALL (20) to SL_SYS_REPLY_RECV (24), pinned in syscall.c:
-	 * the IPC fast path, still with interrupts off; it either finishes
-	 * the call (or blocks and never comes back) or changes nothing. */
+	 * the IPC fast path's entry for the number, still with interrupts
+	 * off; it either finishes the call (or blocks and never comes back)
+	 * or changes nothing. */
 	leaq -20(%rax), %rcx
 	cmpq $4, %rcx
 	ja 1f
 	cmpb $0, ipc_fastpath_on(%rip)  /* off with ipc.slowpath */
 	je 1f
-	call ipc_fastpath
+	leaq ipc_fastpath_table(%rip), %rax
+	call *(%rax,%rcx,8)
 	testb %al, %al
 	jnz syscall_exit
 	movq %rsp, %rdi

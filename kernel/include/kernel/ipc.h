@@ -103,14 +103,15 @@ void ipc_post_silo_event(silo_event_t *ev);
  * frame can be counted back. */
 void ipc_release_all(void);
 
-/* The fast path of call, reply_recv, recv and reply (f->rax). When a call
- * that blocks can be carried out it does not return: the thread blocks and
- * the partner (or the scheduler's pick) runs; a reply done returns true
- * with the result in f->rax (the entry goes straight to syscall_exit). It
+/* The fast path of call, recv, nbrecv, reply and reply_recv, indexed by
+ * f->rax - SL_SYS_CALL. When a call that blocks can be carried out the
+ * entry does not return: the thread blocks and the partner (or the
+ * scheduler's pick) runs; a reply done returns true with the result in
+ * f->rax (the system-call entry goes straight to syscall_exit). It
  * returns false, having changed nothing, when the generic path must handle
- * the call. Called from the system-call entry with interrupts off and no
- * lock held; takes ipc_lock. */
-bool ipc_fastpath(trap_frame_t *f);
+ * the call. Called from the system-call entry (syscall.S) with interrupts
+ * off and no lock held; takes ipc_lock. */
+extern bool (*const ipc_fastpath_table[])(trap_frame_t *f);
 
 /* Off with ipc.slowpath; read by the system-call entry (syscall.S). */
 extern bool ipc_fastpath_on;
