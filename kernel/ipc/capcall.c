@@ -72,8 +72,9 @@ int64_t ipc_syscall(unsigned nr, trap_frame_t *f)
 	thread_t *self = thread_current();
 
 	spin_lock(&ipc_lock);
-	int64_t r = nr >= SL_SYS_SEND && nr <= SL_SYS_REPLY_RECV ? ep_syscall(nr, self, f)
-								 : cap_call(nr, self, f);
+	int64_t r = (nr >= SL_SYS_SEND && nr <= SL_SYS_REPLY_RECV) || nr == SL_SYS_REPLY2_RECV
+			    ? ep_syscall(nr, self, f)
+			    : cap_call(nr, self, f);
 	spin_unlock(&ipc_lock);
 	return r;
 }

@@ -258,12 +258,13 @@ typedef struct {
 	cap_t *reply; /* reply_recv: the capability to answer, or NULL */
 } recv_args_t;
 
-static int decode_recv(thread_t *self, const trap_frame_t *f, bool with_reply, recv_args_t *a)
+static int decode_recv(thread_t *self, const trap_frame_t *f, uint32_t ep_slot, bool with_reply,
+		       recv_args_t *a)
 {
 	cspace_t *cs = cs_of(self);
 	cap_t *c;
 	unsigned reply_handle = with_reply ? SL_SPEC_REPLY(f->rbx) : 0;
-	int err = cspace_lookup(cs, slot_arg(f->rdi), SL_CAP_ENDPOINT, SL_RIGHT_RECV, &c);
+	int err = cspace_lookup(cs, ep_slot, SL_CAP_ENDPOINT, SL_RIGHT_RECV, &c);
 
 	if (err < 0)
 		return err;
@@ -314,6 +315,30 @@ static int invoke_recv(thread_t *self, trap_frame_t *f, endpoint_t *ep, bool blo
 	return ipc_block(self, &ep->receivers);
 }
 
+/* reply2_recv's second answer: the reply capability in slot (not the one
+ * the spec answers), found before anything happens; *c stays NULL for
+ * slot 0 (none). */
+static int decode_reply2(thread_t *self, const trap_frame_t *f, cap_t **c)
+{
+	unsigned slot = SL_REPLY2_REPLY(f->rdi);
+
+	*c = NULL;
+	if (!slot)
+		return SL_OK;
+	if (slot == SL_SPEC_REPLY(f->rbx))
+		return SL_EINVAL;       /* one capability cannot answer twice */
+	return cspace_lookup(cs_of(self), slot, SL_CAP_REPLY, SL_RIGHT_SEND, c);
+}
+
+/* Sends reply2_recv's second answer: the label alone. Returns whether its
+ * caller had died. */
+static bool invoke_reply2(thread_t *self, const trap_frame_t *f, cap_t *c)
+{
+	trap_frame_t answer = { .rsi = SL_TAG(SL_REPLY2_LABEL(f->rdi), 0, 0) };
+
+	return reply_invoke(self, &answer, c, false) == SL_EDEAD;
+}
+
 /* reply_recv: the answer goes out, then we wait for the next message. When
  * nothing is waiting to be received, the switch goes straight to the
  * caller we answered (the fast path). */
@@ -350,7 +375,7 @@ int64_t ep_syscall(unsigned nr, thread_t *self, trap_frame_t *f)
 		return invoke_send(self, f, &s, call, block);
 	case SL_SYS_RECV:
 	case SL_SYS_NBRECV:
-		if ((err = decode_recv(self, f, false, &r)) < 0)
+		if ((err = decode_recv(self, f, slot_arg(f->rdi), false, &r)) < 0)
 			return err;
 		return invoke_recv(self, f, r.ep, block);
 	case SL_SYS_REPLY:
@@ -358,9 +383,22 @@ int64_t ep_syscall(unsigned nr, thread_t *self, trap_frame_t *f)
 			return err;
 		return reply_invoke(self, f, reply, false);
 	case SL_SYS_REPLY_RECV:
-		if ((err = decode_recv(self, f, true, &r)) < 0)
+		if ((err = decode_recv(self, f, slot_arg(f->rdi), true, &r)) < 0)
 			return err;
 		return invoke_reply_recv(self, f, &r);
+	case SL_SYS_REPLY2_RECV: {
+		cap_t *second;
+		bool second_dead;
+
+		if ((err = decode_recv(self, f, SL_REPLY2_EP(f->rdi), true, &r)) < 0 ||
+		    (err = decode_reply2(self, f, &second)) < 0)
+			return err;
+		second_dead = second && invoke_reply2(self, f, second);
+		int res = invoke_reply_recv(self, f, &r);
+		if (second_dead)        /* told with the next message, as REPLY_DEAD */
+			f->rsi |= SL_TAG_REPLY2_DEAD;
+		return res;
+	}
 	default: return SL_ENOSYS;
 	}
 }

@@ -257,14 +257,13 @@ static inline cap_t *fp_reply_cap(cap_t *rc, uint64_t tag)
 	return caller && caller->state == THREAD_BLOCKED ? rc : NULL;
 }
 
-/* Answers the caller behind rc (checked by fp_reply_cap) and uses the
- * capability up; returns the caller, taken off its queue, not yet run. */
-static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
+/* Takes the caller behind rc off its queue (its answer written) and uses
+ * the capability up. */
+static inline void fp_use_reply(cap_t *rc)
 {
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
 
-	fp_deliver(caller, f, 0, 0);
 	if (caller->wait.queue)
 		wq_remove(caller->wait.queue, &caller->wait);
 	caller->wait.blocked = false;
@@ -273,6 +272,34 @@ static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
 	rc->obj = NULL; /* a leaf: the rest is zero already */
 	rc->type = SL_CAP_NULL;
 	rc->rights = 0;
+}
+
+/* Answers the caller behind rc (checked by fp_reply_cap) and uses the
+ * capability up; returns the caller, taken off its queue, not yet run. */
+static inline thread_t *fp_answer(cap_t *rc, const trap_frame_t *f)
+{
+	reply_t *r = rc->obj;
+	thread_t *caller = r->caller;
+
+	fp_deliver(caller, f, 0, 0);
+	fp_use_reply(rc);
+	return caller;
+}
+
+/* The same for an answer of a label alone (reply2_recv's second). */
+static inline thread_t *fp_answer_label(cap_t *rc, uint32_t label)
+{
+	thread_t *caller = ((reply_t *)rc->obj)->caller;
+	trap_frame_t *d = caller->uframe;
+
+	d->rsi = SL_TAG(label, 0, 0);
+	d->rdi = 0;
+	d->rbx = 0;
+	d->rbp = 0;
+	d->rax = SL_OK;
+	caller->ipc_state = IPC_DONE;
+	caller->ipc_result = SL_OK;
+	fp_use_reply(rc);
 	return caller;
 }
 
@@ -311,12 +338,16 @@ static inline __attribute__((always_inline)) void fastpath_recv(thread_t *self, 
 	fp_block_switch(self, &ep->receivers, NULL);
 }
 
-/* reply_recv: answer, then block receiving; the caller runs at once.
- * ipc_lock held; when it goes on, this does not return. */
-static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f)
+/* reply_recv, and reply2_recv with its second answer (label) to the
+ * caller behind c2 (checked by fp_reply_cap; NULL: none) sent first:
+ * answer, then block receiving on the endpoint in ep_slot; the caller runs
+ * at once. ipc_lock held; when it goes on, this does not return. */
+static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f,
+								      uint64_t ep_slot, cap_t *c2,
+								      uint32_t label)
 {
 	uint64_t spec = f->rbx;
-	cap_t *c = fp_ep_slot(self, f->rdi);
+	cap_t *c = fp_ep_slot(self, ep_slot);
 
 	if (fp_bail(!c || c->type != SL_CAP_ENDPOINT || !(c->rights & SL_RIGHT_RECV)))
 		return;
@@ -333,7 +364,14 @@ static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *
 		    ((reply_t *)rc->obj)->caller->prio > self->prio ||
 		    (slot && !same && (!kept || kept->obj)) || !fp_cap_slots_free(self, spec)))
 		return;
+	/* The second caller is woken, not run: it may not be more urgent
+	 * than the one that runs now. */
+	if (fp_bail(c2 && (c2 == rc || ((reply_t *)c2->obj)->caller->prio <
+					    ((reply_t *)rc->obj)->caller->prio)))
+		return;
 
+	if (c2)
+		sched_wake(fp_answer_label(c2, label));
 	thread_t *caller = fp_answer(rc, f);
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
@@ -411,7 +449,18 @@ static bool ipc_fast_reply(trap_frame_t *f)
 
 static bool ipc_fast_reply_recv(trap_frame_t *f)
 {
-	fastpath_reply_recv(fp_enter(f), f);
+	fastpath_reply_recv(fp_enter(f), f, f->rdi, NULL, 0);
+	return fp_leave();
+}
+
+static bool ipc_fast_reply2_recv(trap_frame_t *f)
+{
+	thread_t *self = fp_enter(f);
+	unsigned slot2 = SL_REPLY2_REPLY(f->rdi);
+	cap_t *c2 = slot2 ? fp_reply_cap(fp_slot(cs_of(self), slot2), 0) : NULL;
+
+	if (!slot2 || c2)       /* a bad or dead second one: the generic path */
+		fastpath_reply_recv(self, f, SL_REPLY2_EP(f->rdi), c2, SL_REPLY2_LABEL(f->rdi));
 	return fp_leave();
 }
 
@@ -421,9 +470,16 @@ bool (*const ipc_fastpath_table[])(trap_frame_t *) = {
 	[SL_SYS_NBRECV - SL_SYS_CALL] = ipc_fast_none,
 	[SL_SYS_REPLY - SL_SYS_CALL] = ipc_fast_reply,
 	[SL_SYS_REPLY_RECV - SL_SYS_CALL] = ipc_fast_reply_recv,
+	[SL_SYS_SIGNAL - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_WAIT - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_POLL - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_EVENTS_BIND - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_MEM_MAP - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_MEM_UNMAP - SL_SYS_CALL] = ipc_fast_none,
+	[SL_SYS_REPLY2_RECV - SL_SYS_CALL] = ipc_fast_reply2_recv,
 };
 _Static_assert(sizeof ipc_fastpath_table / sizeof ipc_fastpath_table[0] ==
-	       SL_SYS_REPLY_RECV - SL_SYS_CALL + 1, "one entry per number syscall.S sends here");
+	       SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1, "one entry per number syscall.S sends here");
 
 uint64_t ipc_fastpath_count(void)
 {

@@ -166,7 +166,8 @@ void sched_wake(thread_t *t)
 {
 	if (t->state != THREAD_BLOCKED)
 		return;
-	tq_disarm(&timeouts, &t->timeout);
+	if (t->timeout.armed)           /* a timed wait; IPC's are not */
+		tq_disarm(&timeouts, &t->timeout);
 	t->state = THREAD_READY;
 	rq_push(t);
 	if (t->prio < sched_current->prio || sched_current == idle)

@@ -45,7 +45,7 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 {
 	silo_t *s = thread_current()->silo;
 
-	if (nr >= SL_SYS_CAP_COPY && nr <= SL_SYS_EVENTS_BIND)
+	if ((nr >= SL_SYS_CAP_COPY && nr <= SL_SYS_EVENTS_BIND) || nr == SL_SYS_REPLY2_RECV)
 		return ipc_syscall((unsigned)nr, f);
 	switch (nr) {
 	case SL_SYS_NULL:
@@ -79,7 +79,7 @@ static int64_t dispatch(uint64_t nr, trap_frame_t *f)
 }
 
 /* syscall.S tests this range before it calls ipc_fastpath_table. */
-_Static_assert(SL_SYS_CALL == 20 && SL_SYS_REPLY_RECV == 24, "syscall_entry's fast-path range");
+_Static_assert(SL_SYS_CALL == 20 && SL_SYS_REPLY2_RECV == 31, "syscall_entry's fast-path range");
 
 /* Every system call the fast path did not finish (ipc_fastpath_table, called
  * from syscall_entry, already tried those it may take). Interrupts on. */

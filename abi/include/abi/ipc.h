@@ -45,6 +45,24 @@
 /* After reply_recv: the reply part found its caller dead (SL_EDEAD) and
  * was dropped; set whatever the receive part returned. */
 #define SL_TAG_REPLY_DEAD (1ull << 45)
+/* After reply2_recv: the same for the second answer. */
+#define SL_TAG_REPLY2_DEAD (1ull << 46)
+
+/*
+ * SL_SYS_REPLY2_RECV is reply_recv with a second answer sent first: RDI
+ * names the endpoint (bits 0-15), the reply capability of a second caller
+ * (bits 16-31; 0: none) and the label its answer carries (bits 32-63);
+ * that answer has no data words and no capabilities. A server that
+ * completes two calls at once (a message for a waiting receiver, a status
+ * for its sender) answers both in one system call.
+ */
+#define SL_REPLY2(ep, reply, label)                                        \
+	((unsigned long long)((ep) & 0xffff) |                              \
+	 (unsigned long long)((reply) & 0xffff) << 16 |                     \
+	 (unsigned long long)(unsigned int)(label) << 32)
+#define SL_REPLY2_EP(rdi) ((unsigned int)(rdi) & 0xffff)
+#define SL_REPLY2_REPLY(rdi) ((unsigned int)((rdi) >> 16) & 0xffff)
+#define SL_REPLY2_LABEL(rdi) ((unsigned int)((rdi) >> 32))
 
 /*
  * Receive spec (RBX): bits  0-11 the reply capability to answer (reply_recv)

@@ -52,7 +52,11 @@ enum sl_syscall {
 	/* Anonymous memory in the caller's own address space (docs/abi.md). */
 	SL_SYS_MEM_MAP = 29,            /* (hint, pages, flags) -> address */
 	SL_SYS_MEM_UNMAP = 30,          /* (address, pages) -> 0 */
-	SL_SYS_COUNT = 31,
+
+	/* reply_recv that first answers a second caller with a label alone
+	 * (RDI: SL_REPLY2, abi/ipc.h). */
+	SL_SYS_REPLY2_RECV = 31,
+	SL_SYS_COUNT = 32,
 };
 
 /* Limits the kernel enforces on arguments. */

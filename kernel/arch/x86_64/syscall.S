@@ -36,12 +36,13 @@ syscall_entry:
 	push_gprs
 	xorl %ebp, %ebp         /* backtraces stop at the user boundary */
 	movq %rsp, %rdi
-	/* SL_SYS_CALL (20) to SL_SYS_REPLY_RECV (24), pinned in syscall.c:
-	 * the IPC fast path's entry for the number, still with interrupts
-	 * off; it either finishes the call (or blocks and never comes back)
-	 * or changes nothing. */
+	/* SL_SYS_CALL (20) to SL_SYS_REPLY2_RECV (31), pinned in syscall.c:
+	 * the IPC fast path's entry for the number (one that returns false
+	 * at once for those between that it does not take), still with
+	 * interrupts off; it either finishes the call (or blocks and never
+	 * comes back) or changes nothing. */
 	leaq -20(%rax), %rcx
-	cmpq $4, %rcx
+	cmpq $11, %rcx
 	ja 1f
 	cmpb $0, ipc_fastpath_on(%rip)  /* off with ipc.slowpath */
 	je 1f

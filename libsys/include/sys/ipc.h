@@ -76,6 +76,12 @@ static inline long sl_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_REC
 static inline long sl_nbrecv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_NBRECV, ep, m); }
 static inline long sl_reply(sl_slot_t reply, sl_msg_t *m) { return sl_ipc(SL_SYS_REPLY, reply, m); }
 static inline long sl_reply_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_REPLY_RECV, ep, m); }
+/* reply_recv that first answers the caller behind reply capability
+ * `second` (0: none) with `label` alone: no words, no capabilities. */
+static inline long sl_reply2_recv(sl_slot_t ep, sl_slot_t second, uint32_t label, sl_msg_t *m)
+{
+	return sl_ipc(SL_SYS_REPLY2_RECV, SL_REPLY2(ep, second, label), m);
+}
 
 /* Capability operations. */
 int sl_cap_copy(sl_slot_t src, sl_slot_t dst);
