@@ -16,10 +16,25 @@
 #define CHUNK_BYTES (16u * CS_PAGE)     /* a table chunk, at most */
 #define DIR_FIRST_PAGES 1
 
-#define H(s, i) cs_handle_at(s, i)
-#define C(s, i) cs_chan_at(s, i)
-#define P(s, i) cs_pending_at(s, i)
-#define N(s, i) cs_name_at(s, i)
+/* log2 of the records of `size` bytes a chunk holds (as many as fit in
+ * CHUNK_BYTES, a power of two): a constant for every record type. */
+#define TAB_SHIFT(size) ((uint32_t)(31 - __builtin_clz((uint32_t)(CHUNK_BYTES / (size)))))
+
+/* Record i of table t, whose records are `size` bytes: cs_table_at with
+ * the shift and size constants, so the hot paths load neither (every
+ * request looks up several records). */
+#define tab_at(t, i, size)                                                              \
+	((void *)((uint8_t *)(t)->dir[(uint32_t)(i) >> TAB_SHIFT(size)] +              \
+		  (size_t)((uint32_t)(i) & ((1u << TAB_SHIFT(size)) - 1)) * (size)))
+
+_Static_assert(sizeof(cs_chan_t) <= CHUNK_BYTES && sizeof(cs_handle_t) <= CHUNK_BYTES &&
+		       sizeof(cs_pending_t) <= CHUNK_BYTES && sizeof(cs_name_t) <= CHUNK_BYTES &&
+		       sizeof(cs_silo_t) <= CHUNK_BYTES, "a chunk holds one record at least");
+
+#define H(s, i) ((cs_handle_t *)tab_at(&(s)->handles, i, sizeof(cs_handle_t)))
+#define C(s, i) ((cs_chan_t *)tab_at(&(s)->chans, i, sizeof(cs_chan_t)))
+#define P(s, i) ((cs_pending_t *)tab_at(&(s)->pending, i, sizeof(cs_pending_t)))
+#define N(s, i) ((cs_name_t *)tab_at(&(s)->names, i, sizeof(cs_name_t)))
 
 /* --------------------------------------------------------------- memory */
 
@@ -52,11 +67,7 @@ void *cs_table_at(const cs_table_t *t, uint32_t i)
 
 static void tab_init(cs_table_t *t, uint32_t size, uint32_t limit)
 {
-	uint32_t shift = 0;
-
-	while ((2u << shift) * size <= CHUNK_BYTES)
-		shift++;
-	*t = (cs_table_t){ .free = -1, .size = size, .shift = shift, .limit = limit };
+	*t = (cs_table_t){ .free = -1, .size = size, .shift = TAB_SHIFT(size), .limit = limit };
 }
 
 static size_t chunk_pages(const cs_table_t *t)
@@ -100,21 +111,21 @@ static int tab_reserve(cs_state_t *s, cs_table_t *t, uint32_t n)
 
 /* A record index; the caller reserved room. The free list first, so
  * `made` is the most records ever in use at once. */
-static int32_t tab_alloc(cs_table_t *t)
+static inline __attribute__((always_inline)) int32_t tab_alloc(cs_table_t *t, uint32_t size)
 {
 	int32_t i = t->free;
 
 	if (i >= 0)
-		t->free = *(int32_t *)cs_table_at(t, (uint32_t)i);
+		t->free = *(int32_t *)tab_at(t, i, size);
 	else
 		i = (int32_t)t->made++;
 	t->used++;
 	return i;
 }
 
-static void tab_free(cs_table_t *t, int32_t i)
+static inline __attribute__((always_inline)) void tab_free(cs_table_t *t, int32_t i, uint32_t size)
 {
-	*(int32_t *)cs_table_at(t, (uint32_t)i) = t->free;
+	*(int32_t *)tab_at(t, i, size) = t->free;
 	t->free = i;
 	t->used--;
 }
@@ -277,9 +288,9 @@ static cs_silo_t *silo_make(cs_state_t *s, uint16_t silo)
 }
 
 /* A silo that holds or is charged for something has a record. */
-static cs_silo_t *silo_of(const cs_state_t *s, uint16_t silo)
+static inline __attribute__((always_inline)) cs_silo_t *silo_of(const cs_state_t *s, uint16_t silo)
 {
-	return cs_table_at(&s->silos, silo);
+	return tab_at(&s->silos, silo, sizeof(cs_silo_t));
 }
 
 bool cs_silo_config(cs_state_t *s, uint16_t silo, uint8_t ns, const cs_quota_t *q)
@@ -312,7 +323,7 @@ static inline __attribute__((always_inline)) int32_t handle_find(const cs_state_
 
 	if (!(badge & CHAN_BADGE_HANDLE) || i >= s->handles.made)
 		return -1;
-	const cs_handle_t *h = cs_handle_at(s, i);
+	const cs_handle_t *h = H(s, i);
 	return h->state == CS_H_LIVE && h->gen == CHAN_BADGE_GEN(badge) ? (int32_t)i : -1;
 }
 
@@ -397,7 +408,7 @@ static void note_cand(cs_state_t *s, int32_t chan)
 /* A new live record; the caller made room. */
 static int32_t handle_new(cs_state_t *s, uint16_t owner, int32_t chan, uint8_t rights)
 {
-	int32_t i = tab_alloc(&s->handles);
+	int32_t i = tab_alloc(&s->handles, sizeof(cs_handle_t));
 	cs_handle_t *h = H(s, i);
 	cs_silo_t *si = silo_of(s, owner);
 
@@ -494,7 +505,7 @@ static void handle_close(cs_state_t *s, int32_t i)
 	}
 	count_sides(c, h->rights, -1);
 	*h = (cs_handle_t){ .gen = h->gen + 1, .state = CS_H_FREE, .chan = -1, .where = -1, .ops = -1 };
-	tab_free(&s->handles, i);
+	tab_free(&s->handles, i, sizeof(cs_handle_t));
 	note_check(s, chan);
 	note_cand(s, chan);
 }
@@ -597,7 +608,7 @@ static inline __attribute__((always_inline)) int32_t pending_new(cs_state_t *s, 
 		return err;
 	if (!outs_fit(s, s->pending.used + 1))
 		return CHAN_ENOMEM;
-	int32_t p = tab_alloc(&s->pending);
+	int32_t p = tab_alloc(&s->pending, sizeof(cs_pending_t));
 	cs_pending_t *op = P(s, p);
 	cs_handle_t *hd = H(s, h);
 
@@ -633,7 +644,7 @@ static inline __attribute__((always_inline)) void pending_free(cs_state_t *s, in
 		P(s, op->hnext)->hprev = op->hprev;
 	silo_of(s, op->silo)->pending--;
 	op->used = false;
-	tab_free(&s->pending, p);
+	tab_free(&s->pending, p, sizeof(cs_pending_t));
 }
 
 /* Answers every operation waiting in a queue with status; a send's
@@ -686,7 +697,7 @@ static void names_drop(cs_state_t *s, int32_t chan)
 		name_unlink(s, n);
 		silo_of(s, nm->owner)->names--;
 		nm->used = false;
-		tab_free(&s->names, n);
+		tab_free(&s->names, n, sizeof(cs_name_t));
 	}
 }
 
@@ -740,7 +751,7 @@ static void channel_free(cs_state_t *s, int32_t chan)
 	s->ring_bytes -= c->ring_bytes;
 	c->used = false;
 	c->ring = NULL;
-	tab_free(&s->chans, chan);
+	tab_free(&s->chans, chan, sizeof(cs_chan_t));
 }
 
 /*
@@ -883,7 +894,7 @@ static void do_create(cs_state_t *s, const cs_request_t *q, bool sync, cs_out_t 
 		reply_status(out, q->token, err);
 		return;
 	}
-	int32_t c = tab_alloc(&s->chans);
+	int32_t c = tab_alloc(&s->chans, sizeof(cs_chan_t));
 	*C(s, c) = (cs_chan_t){ .link = -1, .used = true, .kind = sync ? CHAN_KIND_SYNC : CHAN_KIND_DIRECTIONAL,
 				.creator = q->silo, .id = s->next_id++, .capacity = capacity,
 				.slots = capacity + 1, .ring_bytes = bytes, .ring = ring,
@@ -1138,7 +1149,7 @@ static void do_publish(cs_state_t *s, const cs_request_t *q, int32_t h, cs_out_t
 		  : si->names >= si->max_names ? CHAN_ENOSPC : names_reserve(s);
 
 	if (err == CHAN_OK) {
-		int32_t n = tab_alloc(&s->names);
+		int32_t n = tab_alloc(&s->names, sizeof(cs_name_t));
 		cs_name_t *nm = N(s, n);
 		uint32_t hash = name_hash(name);
 		int32_t *b = &s->buckets[hash & (s->nbuckets - 1)];
