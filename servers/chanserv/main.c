@@ -125,15 +125,16 @@ static uint64_t reply_tag_minting(const cs_reply_t *r)
 					r->handles[i]) == 0;
 		ncaps += minted[i];
 	}
-	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, ncaps), SLOT_MINT0, SLOT_MINT1);
 }
 
-/* Most replies carry no handle: their tag is a constant but the label. */
+/* Most replies carry no handle: their tag is the label and the length
+ * (a bare status has none: the words are not sent). */
 static inline __attribute__((always_inline)) uint64_t reply_tag(const cs_reply_t *r)
 {
 	if (r->nhandles)
 		return reply_tag_minting(r);
-	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, 0), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, 0), SLOT_MINT0, SLOT_MINT1);
 }
 
 /*

@@ -254,17 +254,29 @@ bool cs_out_attach(cs_state_t *s, cs_out_t *out)
 	return false;
 }
 
+/* A reply with words (zeroed: the caller fills what it answers). */
 static cs_reply_t *reply_to(cs_out_t *out, uint32_t token, int32_t status)
 {
 	cs_reply_t *r = &out->r[out->n++];
 
-	*r = (cs_reply_t){ .token = token, .status = status, .carried = -1 };
+	*r = (cs_reply_t){ .token = token, .nwords = CS_MSG_WORDS, .status = status, .carried = -1 };
 	return r;
 }
 
-static void reply_status(cs_out_t *out, uint32_t token, int32_t status)
+/* A reply that is only a status, the most common kind: it carries no
+ * words (length 0), so they are neither zeroed here nor sent, and only
+ * the fields a reply without words is read for are written. */
+static inline void reply_status(cs_out_t *out, uint32_t token, int32_t status)
 {
-	reply_to(out, token, status);
+	cs_reply_t *r = &out->r[out->n++];
+
+	r->token = token;
+	r->drop = false;
+	r->nwords = 0;
+	r->status = status;
+	r->nhandles = 0;
+	r->has_msg = false;
+	r->carried = -1;
 }
 
 /* ---------------------------------------------------------------- silos */
@@ -863,6 +875,7 @@ static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_
 	 * zeroed first (handles[] is read only below nhandles). */
 	r->token = token;
 	r->drop = false;
+	r->nwords = CS_MSG_WORDS;
 	r->status = CHAN_OK;
 	r->words = it->msg;
 	r->nhandles = 0;
