@@ -954,7 +954,8 @@ static inline void send_item(cs_item_t *it, const cs_msg_t *msg, uint16_t sender
 	it->carried = carried;
 }
 
-static void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
+static inline __attribute__((always_inline)) void do_send(cs_state_t *s, const cs_request_t *q, int32_t h, bool try,
+						    cs_out_t *out)
 {
 	cs_handle_t *hd = H(s, h);
 	int32_t chan = hd->chan;
@@ -1023,7 +1024,8 @@ static inline __attribute__((always_inline)) void admit_waiting_send(cs_state_t 
 		admit_send(s, chan, out);
 }
 
-static void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try, cs_out_t *out)
+static inline __attribute__((always_inline)) void do_recv(cs_state_t *s, const cs_request_t *q, int32_t h, bool try,
+						    cs_out_t *out)
 {
 	cs_handle_t *hd = H(s, h);
 	int32_t chan = hd->chan;
