@@ -556,7 +556,7 @@ static void ring_discard(cs_state_t *s, int32_t chan)
 }
 
 /* Waiting operations: a channel's queue (oldest first) and a handle's list. */
-static void q_push(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
+static inline __attribute__((always_inline)) void q_push(cs_state_t *s, int32_t *head, int32_t *tail, int32_t p)
 {
 	cs_pending_t *op = P(s, p);
 
@@ -864,10 +864,10 @@ static uint32_t clamp_capacity(uint64_t cap)
 
 /* ------------------------------------------------------------ requests */
 
-/* Hands a message from channel chan to a receiver: its words, and a
- * handle that rode along. */
-static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_t *out, uint32_t token,
-							  uint16_t silo, int32_t chan, const cs_item_t *it)
+/* The reply that hands a message from channel chan to a receiver, all
+ * but its words, with the handle that rode along (carried, or -1). */
+static inline __attribute__((always_inline)) cs_reply_t *reply_msg(cs_state_t *s, cs_out_t *out, uint32_t token,
+								uint16_t silo, int32_t chan, int32_t carried)
 {
 	cs_reply_t *r = &out->r[out->n++];
 
@@ -877,16 +877,45 @@ static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_
 	r->drop = false;
 	r->nwords = CS_MSG_WORDS;
 	r->status = CHAN_OK;
-	r->words = it->msg;
 	r->nhandles = 0;
 	r->has_msg = true;
 	r->chan = chan;
 	r->chan_id = C(s, chan)->id;
-	r->carried = it->carried;
-	if (it->carried >= 0) {
-		handle_land(s, it->carried, silo);
-		r->handles[r->nhandles++] = badge_of(s, it->carried);
+	r->carried = carried;
+	if (carried >= 0) {
+		handle_land(s, carried, silo);
+		r->handles[r->nhandles++] = badge_of(s, carried);
 	}
+	return r;
+}
+
+/* Hands a queued message from channel chan to a receiver. */
+static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_t *out, uint32_t token,
+							  uint16_t silo, int32_t chan, const cs_item_t *it)
+{
+	reply_msg(s, out, token, silo, chan, it->carried)->words = it->msg;
+}
+
+/* The words of a message as it is queued or delivered: stamped with the
+ * sender, the flag set only when a handle rides along. */
+static inline __attribute__((always_inline)) void stamp_words(cs_msg_t *to, const cs_msg_t *msg, uint16_t sender,
+							      bool carries)
+{
+	uint64_t w1 = msg->w[1] & ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
+
+	to->w[0] = sender;
+	to->w[1] = carries ? w1 | (uint64_t)CHAN_MSG_FLAG_HANDLE << 32 : w1;
+	for (int i = 2; i < CS_MSG_WORDS; i++)
+		to->w[i] = msg->w[i];
+}
+
+/* Hands a message being sent straight to a waiting receiver: stamped into
+ * the reply itself, with no copy on the way. */
+static inline __attribute__((always_inline)) void deliver_sent(cs_state_t *s, cs_out_t *out, uint32_t token,
+							       uint16_t silo, int32_t chan, const cs_msg_t *msg,
+							       uint16_t sender, int32_t carried)
+{
+	stamp_words(&reply_msg(s, out, token, silo, chan, carried)->words, msg, sender, carried >= 0);
 }
 
 static void do_create(cs_state_t *s, const cs_request_t *q, bool sync, cs_out_t *out)
@@ -926,11 +955,10 @@ static void do_create(cs_state_t *s, const cs_request_t *q, bool sync, cs_out_t 
 	}
 }
 
-/* The handle a send carries: live, the sender's, not the one sent on. */
+/* The handle a send carries: live, the sender's, not the one sent on.
+ * (Called only when one rides along: most sends carry none.) */
 static int32_t carried_handle(cs_state_t *s, const cs_request_t *q, int32_t h, int *err)
 {
-	if (!q->carries)
-		return -1;
 	int32_t c = handle_find(s, q->carried_badge);
 	if (c < 0 || H(s, c)->owner != H(s, h)->owner)
 		*err = CHAN_EBADHANDLE;
@@ -946,11 +974,7 @@ static void cancel_ops_on(cs_state_t *s, int32_t h, cs_out_t *out);
  * record on the way). */
 static inline void send_item(cs_item_t *it, const cs_msg_t *msg, uint16_t sender, int32_t carried)
 {
-	it->msg = *msg;
-	it->msg.w[0] = sender;
-	it->msg.w[1] &= ~((uint64_t)CHAN_MSG_FLAG_HANDLE << 32);
-	if (carried >= 0)
-		it->msg.w[1] |= (uint64_t)CHAN_MSG_FLAG_HANDLE << 32;
+	stamp_words(&it->msg, msg, sender, carried >= 0);
 	it->carried = carried;
 }
 
@@ -961,7 +985,7 @@ static inline __attribute__((always_inline)) void do_send(cs_state_t *s, const c
 	int32_t chan = hd->chan;
 	cs_chan_t *c = C(s, chan);
 	int err = CHAN_OK;
-	int32_t carried = carried_handle(s, q, h, &err);
+	int32_t carried = q->carries ? carried_handle(s, q, h, &err) : -1;
 
 	if (!(hd->rights & CHAN_RIGHT_SEND))
 		err = CHAN_EPERM;
@@ -987,10 +1011,8 @@ static inline __attribute__((always_inline)) void do_send(cs_state_t *s, const c
 	}
 	int32_t r = q_pop(s, &c->recvq, &c->recvq_tail);
 	if (r >= 0) {                                   /* a receiver waits: straight to it */
-		cs_item_t it;
 		cs_pending_t *op = P(s, r);
-		send_item(&it, &q->words, hd->owner, carried);
-		deliver(s, out, op->token, op->silo, chan, &it);
+		deliver_sent(s, out, op->token, op->silo, chan, &q->words, hd->owner, carried);
 		pending_free(s, r);
 	} else {
 		send_item(ring_at(c, c->count++), &q->words, hd->owner, carried);
@@ -1290,10 +1312,8 @@ void cs_send_many(cs_state_t *s, const cs_request_t *q, const cs_msg_t *msgs, ui
 		for (; sent < n; sent++) {
 			int32_t r = c->recvq;
 			if (r >= 0) {                   /* a receiver waits: straight to it */
-				cs_item_t it;
-				send_item(&it, &msgs[sent], sender, -1);
 				q_del(s, &c->recvq, &c->recvq_tail, r);
-				deliver(s, out, P(s, r)->token, P(s, r)->silo, chan, &it);
+				deliver_sent(s, out, P(s, r)->token, P(s, r)->silo, chan, &msgs[sent], sender, -1);
 				pending_free(s, r);
 			} else if (c->count < c->capacity) {
 				send_item(ring_at(c, c->count++), &msgs[sent], sender, -1);
