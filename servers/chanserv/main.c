@@ -397,11 +397,13 @@ static inline __attribute__((always_inline)) bool decode(const cs_regs_t *m, uin
 	q->carried_badge = 0;
 	if (!(m->badge & CHAN_BADGE_HANDLE))
 		q->silo = (uint16_t)m->badge;
-	/* Only a chanserv handle may ride along, and it arrives unwrapped. */
-	if (ncaps > 1 || (ncaps == 1 && !(m->tag & SL_TAG_UNWRAPPED(0))))
-		return false;
-	q->carries = ncaps == 1;
-	q->carried_badge = m->spec;             /* RBX: the unwrapped badge */
+	if (__builtin_expect(ncaps != 0, 0)) {
+		/* Only a chanserv handle may ride along, and it arrives unwrapped. */
+		if (ncaps > 1 || !(m->tag & SL_TAG_UNWRAPPED(0)))
+			return false;
+		q->carries = true;
+		q->carried_badge = m->spec;     /* RBX: the unwrapped badge */
+	}
 	return true;
 }
 
@@ -478,9 +480,9 @@ static void recv_many(cs_regs_t regs, uint32_t token, cs_request_t *q)
 static inline __attribute__((always_inline)) const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token,
 									 cs_request_t *q)
 {
-	if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
-		return send_many(*m, token, q);
-	if (SL_TAG_LABEL(m->tag) == CS_OP_RECV_MANY) {
+	if (__builtin_expect(SL_TAG_LABEL(m->tag) - CS_OP_SEND_MANY <= CS_OP_RECV_MANY - CS_OP_SEND_MANY, 0)) {
+		if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
+			return send_many(*m, token, q);
 		recv_many(*m, token, q);
 		return NULL;
 	}
