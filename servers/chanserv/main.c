@@ -300,6 +300,10 @@ static inline __attribute__((always_inline)) const cs_reply_t *send_replies(uint
 
 	if (out.n == 1 && out.r[0].token == keep && !out.r[0].drop)
 		return &out.r[0];       /* the usual: only the caller's own */
+	if (out.n == 2 && out.r[1].token == keep && !out.r[1].drop && out.r[0].token != keep) {
+		send_reply_inline(&out.r[0]);   /* a send that handed its message to a receiver */
+		return &out.r[1];
+	}
 	for (uint32_t i = 0; i < out.n; i++) {
 		if (out.r[i].token == keep && !out.r[i].drop && !kept)
 			kept = &out.r[i];
