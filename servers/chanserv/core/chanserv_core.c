@@ -889,11 +889,22 @@ static inline __attribute__((always_inline)) cs_reply_t *reply_msg(cs_state_t *s
 	return r;
 }
 
+/* Copies a message 16 bytes at a time: as a struct copy, inlined into
+ * chanserv's loop (built without SLP vectorising), it became rep movsl,
+ * seventeen instructions counted. */
+static inline __attribute__((always_inline)) void copy_msg(cs_msg_t *to, const cs_msg_t *from)
+{
+	typedef uint64_t pair_t __attribute__((vector_size(16), aligned(8), may_alias));
+
+	for (int i = 0; i < CS_MSG_WORDS; i += 2)
+		*(pair_t *)&to->w[i] = *(const pair_t *)&from->w[i];
+}
+
 /* Hands a queued message from channel chan to a receiver. */
 static inline __attribute__((always_inline)) void deliver(cs_state_t *s, cs_out_t *out, uint32_t token,
 							  uint16_t silo, int32_t chan, const cs_item_t *it)
 {
-	reply_msg(s, out, token, silo, chan, it->carried)->words = it->msg;
+	copy_msg(&reply_msg(s, out, token, silo, chan, it->carried)->words, &it->msg);
 }
 
 /* The words of a message as it is queued or delivered: stamped with the
