@@ -5,8 +5,9 @@
  *
  * chan_send and chan_recv, the hot pair, load the message straight from
  * the caller's chan_msg_t into the registers and store the answer straight
- * back (chan_call), with no sl_msg_t in between; a receive names one
- * landing slot for a handle that may ride along, kept between calls.
+ * back (chan_call_send, chan_call_recv), with no sl_msg_t in between; a
+ * receive that asks for a handle names one landing slot for it, kept
+ * between calls.
  */
 #include <chan.h>
 #include <sys/ipc.h>
@@ -208,13 +209,23 @@ static void slot_free(chan_t s)
  * capability, a silo's own endpoint) is refused before a call that could
  * otherwise wait for ever on a stranger's endpoint. A pad counts while it
  * is taken (it may keep a handle whose move up failed). */
-static bool is_handle(chan_t h)
+static bool is_handle_any(chan_t h)
 {
 	if (h >= SLOT_FIRST && h < low_end())
 		return bitmap_has(&low, h);
 	if (is_pad(h))
 		return __atomic_load_n(&pads, __ATOMIC_RELAXED) >> (h - PAD_BASE) & 1;
 	return h >= MSG_SLOTS && h < cspace_end() && high_ready() && bitmap_has(&high, h);
+}
+
+/* is_handle_any, with the usual case inline: a slot below the pads is a
+ * handle exactly when its bit in the low bitmap is set (bitmap_take never
+ * sets one at or past low_end()), whatever the size of the cspace. */
+static inline __attribute__((always_inline)) bool is_handle(chan_t h)
+{
+	if (__builtin_expect(h - SLOT_FIRST < PAD_BASE - SLOT_FIRST, 1))
+		return __atomic_load_n(&low_used[h / 64], __ATOMIC_RELAXED) >> (h % 64) & 1;
+	return is_handle_any(h);
 }
 
 /* Drops a handle capability we hold and its slot. */
@@ -324,6 +335,26 @@ static void landing_give_back(chan_t s)
 		slot_free(s);
 }
 
+/* Words read and written straight from a caller's chan_msg_t (or a
+ * word array): 64-byte aligned, and stored through no other type here. */
+typedef uint64_t __attribute__((may_alias)) msg_word_t;
+
+/* Stores a successful answer's words (the call worked, label CHAN_OK). */
+#define CALL_STORE_WORDS(msg_out)                                               \
+	do {                                                                    \
+		if ((msg_out) && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {   \
+			msg_word_t *out_ = (msg_word_t *)(msg_out);             \
+			out_[0] = rdx;                                          \
+			out_[1] = r10;                                          \
+			out_[2] = r8;                                           \
+			out_[3] = r9;                                           \
+			out_[4] = r12;                                          \
+			out_[5] = r13;                                          \
+			out_[6] = r14;                                          \
+			out_[7] = r15;                                          \
+		}                                                               \
+	} while (0)
+
 /*
  * One call on cap: tag in, words from in (a chan_msg_t's 8 words), spec
  * in. On return *tag is the answer's tag, and the answer's words are
@@ -333,14 +364,14 @@ static void landing_give_back(chan_t s)
  * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers. Kept apart
  * from sl_ipc_words (<sys/ipc.h>), which it matches: built on it, the
  * output words go through the stack, 21 instructions more per message
- * and 46 a ping-pong (measured).
+ * and 46 a ping-pong (measured). Inlined, and the words loaded one by
+ * one: through a local copy they went through the stack (30 instructions
+ * a call, measured).
  */
-static long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out,
-			  void *buf)
+static inline __attribute__((always_inline)) long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in,
+								 uint64_t spec, void *msg_out, void *buf)
 {
-	uint64_t in[SL_MSG_WORDS];
-
-	__builtin_memcpy(in, msg_in, sizeof in);        /* folds into the register loads */
+	const msg_word_t *in = msg_in;
 	register uint64_t r10 __asm__("r10") = in[1];
 	register uint64_t r8 __asm__("r8") = in[2];
 	register uint64_t r9 __asm__("r9") = in[3];
@@ -357,18 +388,64 @@ static long chan_call_buf(unsigned cap, uint64_t *tag, const void *msg_in, uint6
 			 : [buf] "m"(buf)
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;
-	if (msg_out && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {
-		uint64_t out[SL_MSG_WORDS] = { rdx, r10, r8, r9, r12, r13, r14, r15 };
-
-		__builtin_memcpy(msg_out, out, sizeof out);
-	}
+	CALL_STORE_WORDS(msg_out);
 	return rax;
 }
 
-/* chan_call_buf without a message buffer. */
-static long chan_call(unsigned cap, uint64_t *tag, const void *msg_in, uint64_t spec, void *msg_out)
+/*
+ * chan_call_buf for the plain send: no message buffer, so RBP is left
+ * alone (the kernel reads it only with SL_TAG_BUFFER in the tag or a
+ * buffer size in the spec), and no words come back. Blocks until chanserv
+ * answers.
+ */
+static inline __attribute__((always_inline)) long chan_call_send(unsigned cap, uint64_t *tag, const chan_msg_t *msg)
 {
-	return chan_call_buf(cap, tag, msg_in, spec, msg_out, NULL);
+	const msg_word_t *in = (const msg_word_t *)msg;
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = 0;
+	long rax = SL_SYS_CALL;
+
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 :
+			 : "rcx", "r11", "rbp", "memory");
+	*tag = rsi;
+	return rax;
+}
+
+/*
+ * The same for the plain receive: it sends length 0, and the kernel reads
+ * no register past the length, so none of the words is loaded; the
+ * answer's are stored into msg_out as chan_call_buf does.
+ */
+static inline __attribute__((always_inline)) long chan_call_recv(unsigned cap, uint64_t *tag, uint64_t spec,
+								  chan_msg_t *msg_out)
+{
+	register uint64_t r10 __asm__("r10");
+	register uint64_t r8 __asm__("r8");
+	register uint64_t r9 __asm__("r9");
+	register uint64_t r12 __asm__("r12");
+	register uint64_t r13 __asm__("r13");
+	register uint64_t r14 __asm__("r14");
+	register uint64_t r15 __asm__("r15");
+	uint64_t rdx, rdi = cap, rsi = *tag, rbx = spec;
+	long rax = SL_SYS_CALL;
+
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx), "+b"(rbx), "=r"(r10), "=r"(r8),
+			   "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
+			 :
+			 : "rcx", "r11", "rbp", "memory");
+	*tag = rsi;
+	CALL_STORE_WORDS(msg_out);
+	return rax;
 }
 
 static void msg_to_words(const chan_msg_t *msg, sl_msg_t *m)
@@ -478,7 +555,7 @@ static int send_plain(chan_t h, unsigned op, const chan_msg_t *msg)
 
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
-	long r = chan_call(h, &tag, msg, 0, NULL);
+	long r = chan_call_send(h, &tag, msg);
 	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
 }
 
@@ -503,27 +580,31 @@ int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
 
 /*
  * recv and try_recv: one call, the words straight into msg (only on
- * success). A handle that rides along lands in the kept landing slot and
- * goes to *handle; if the caller did not ask for one, chanserv closes it.
+ * success). A plain receive names no slot: a handle riding along stays
+ * with chanserv, which closes it, so a receive needs no free slot at all.
  */
+static int recv_plain(chan_t h, unsigned op, chan_msg_t *msg)
+{
+	uint64_t tag = SL_TAG(op, 0, 0);
+
+	if (!is_handle(h))
+		return CHAN_EBADHANDLE;
+	long r = chan_call_recv(h, &tag, SL_SPEC(0, 0, 0, 0), msg);
+	return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
+}
+
+/* A receive whose handle, if one rides along, lands in the kept landing
+ * slot and goes to *handle. */
 static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 {
-	static const uint64_t none[SL_MSG_WORDS];
 	uint64_t tag = SL_TAG(op, 0, 0);
 	chan_t in;
 
 	if (!is_handle(h))
 		return CHAN_EBADHANDLE;
-	if (!handle) {
-		/* A plain receive names no slot: a handle riding along stays
-		 * with chanserv, which closes it, so a receive needs no free
-		 * slot at all. */
-		long r = chan_call(h, &tag, none, SL_SPEC(0, 0, 0, 0), msg);
-		return r < 0 ? ipc_error(r) : (int)SL_TAG_LABEL(tag);
-	}
 	if (!(in = landing_take()))
 		return CHAN_ENOSPC;
-	long r = chan_call(h, &tag, none, SL_SPEC(0, 0, in, 0), msg);
+	long r = chan_call_recv(h, &tag, SL_SPEC(0, 0, in, 0), msg);
 	bool got = r == 0 && (tag & SL_TAG_MOVED(0));
 	if (!got)
 		landing_give_back(in);
@@ -533,12 +614,12 @@ static int recv_op(chan_t h, unsigned op, chan_msg_t *msg, chan_t *handle)
 
 int chan_recv(chan_t h, chan_msg_t *msg)
 {
-	return recv_op(h, CS_OP_RECV, msg, NULL);
+	return recv_plain(h, CS_OP_RECV, msg);
 }
 
 int chan_try_recv(chan_t h, chan_msg_t *msg)
 {
-	return recv_op(h, CS_OP_TRY_RECV, msg, NULL);
+	return recv_plain(h, CS_OP_TRY_RECV, msg);
 }
 
 int chan_recv_handle(chan_t rx, chan_msg_t *msg, chan_t *h)

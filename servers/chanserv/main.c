@@ -112,6 +112,70 @@ static inline __attribute__((always_inline)) long cs_ipc(long nr, unsigned long 
 	return rax;
 }
 
+/*
+ * cs_ipc for a call that sends no words: a recv, or a reply_recv whose
+ * reply has length 0. The data registers are only outputs, so none is
+ * loaded; those past the received length keep whatever chanserv had in
+ * them (decode() zeroes them). Blocks until a message arrives.
+ */
+static inline __attribute__((always_inline)) long cs_ipc_nowords(long nr, unsigned long cap, cs_regs_t *m,
+								  uint64_t *out)
+{
+	register uint64_t r10 __asm__("r10");
+	register uint64_t r8 __asm__("r8");
+	register uint64_t r9 __asm__("r9");
+	register uint64_t r12 __asm__("r12");
+	register uint64_t r13 __asm__("r13");
+	register uint64_t r14 __asm__("r14");
+	register uint64_t r15 __asm__("r15");
+	uint64_t rdx, rdi = cap, rsi = m->tag, rbx = m->spec;
+	long rax = nr;
+
+	__asm__ volatile("leaq %[buf], %%rbp\n\tsyscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx), "+b"(rbx), "=r"(r10), "=r"(r8),
+			   "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
+			 : [buf] "m"(batch)
+			 : "rcx", "r11", "rbp", "memory");
+	m->tag = rsi;
+	m->badge = rdi;
+	m->spec = rbx;
+	out[0] = rdx;
+	out[1] = r10;
+	out[2] = r8;
+	out[3] = r9;
+	out[4] = r12;
+	out[5] = r13;
+	out[6] = r14;
+	out[7] = r15;
+	return rax;
+}
+
+/*
+ * SL_SYS_REPLY on token with tag and the words from in (as many as the
+ * tag counts are read by the kernel); never blocks. Nothing comes back
+ * but the result, so nothing is stored, and RBP is not set: this reply
+ * carries no buffer part (only recv_many's does).
+ */
+static inline __attribute__((always_inline)) long cs_ipc_reply(uint32_t token, uint64_t tag, const uint64_t *in)
+{
+	register uint64_t r10 __asm__("r10") = in[1];
+	register uint64_t r8 __asm__("r8") = in[2];
+	register uint64_t r9 __asm__("r9") = in[3];
+	register uint64_t r12 __asm__("r12") = in[4];
+	register uint64_t r13 __asm__("r13") = in[5];
+	register uint64_t r14 __asm__("r14") = in[6];
+	register uint64_t r15 __asm__("r15") = in[7];
+	uint64_t rdx = in[0], rdi = token, rsi = tag, rbx = 0;
+	long rax = SL_SYS_REPLY;
+
+	__asm__ volatile("syscall"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
+			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 :
+			 : "rcx", "r11", "rbp", "memory");
+	return rax;
+}
+
 static bool minted[2];                  /* the last reply's handles became capabilities */
 
 /* The tag of the reply r, minting its handle capabilities (the words go
@@ -125,15 +189,16 @@ static uint64_t reply_tag_minting(const cs_reply_t *r)
 					r->handles[i]) == 0;
 		ncaps += minted[i];
 	}
-	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, ncaps), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, ncaps), SLOT_MINT0, SLOT_MINT1);
 }
 
-/* Most replies carry no handle: their tag is a constant but the label. */
+/* Most replies carry no handle: their tag is the label and the length
+ * (a bare status has none: the words are not sent). */
 static inline __attribute__((always_inline)) uint64_t reply_tag(const cs_reply_t *r)
 {
 	if (r->nhandles)
 		return reply_tag_minting(r);
-	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, 8, 0), SLOT_MINT0, SLOT_MINT1);
+	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, 0), SLOT_MINT0, SLOT_MINT1);
 }
 
 /*
@@ -204,24 +269,46 @@ static void send_reply(const cs_reply_t *r)
 	if (r->drop) {
 		sl_cap_delete(r->token);
 	} else {
-		cs_regs_t m = { .tag = reply_tag(r) };
-		long err = cs_ipc(SL_SYS_REPLY, r->token, &m, r->words.w, ignored_words);
+		long err = cs_ipc_reply(r->token, reply_tag(r), r->words.w);
 		if (r->nhandles || (err == SL_EDEAD && r->has_msg))
 			after_reply(r, err == SL_EDEAD, true);
 	}
 	unpark(r->token);
 }
 
+/* send_reply, with the usual reply (one to a caller still there, without
+ * handles: a message to a waiting receiver, or a status) inline in the
+ * loop, which has the registers to spare. */
+static inline __attribute__((always_inline)) void send_reply_inline(const cs_reply_t *r)
+{
+	if (r->drop || r->nhandles) {
+		send_reply(r);
+		return;
+	}
+	long err = cs_ipc_reply(r->token, SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, 0), SLOT_MINT0,
+							SLOT_MINT1),
+				r->words.w);
+	if (err == SL_EDEAD && r->has_msg)
+		after_reply(r, true, true);
+	unpark(r->token);
+}
+
 /* Sends every reply but the one to `keep`; returns that one or NULL. */
-static const cs_reply_t *send_replies(uint32_t keep)
+static inline __attribute__((always_inline)) const cs_reply_t *send_replies(uint32_t keep)
 {
 	const cs_reply_t *kept = NULL;
 
+	if (out.n == 1 && out.r[0].token == keep && !out.r[0].drop)
+		return &out.r[0];       /* the usual: only the caller's own */
+	if (out.n == 2 && out.r[1].token == keep && !out.r[1].drop && out.r[0].token != keep) {
+		send_reply_inline(&out.r[0]);   /* a send that handed its message to a receiver */
+		return &out.r[1];
+	}
 	for (uint32_t i = 0; i < out.n; i++) {
 		if (out.r[i].token == keep && !out.r[i].drop && !kept)
 			kept = &out.r[i];
 		else
-			send_reply(&out.r[i]);
+			send_reply_inline(&out.r[i]);
 	}
 	return kept;
 }
@@ -314,11 +401,13 @@ static inline __attribute__((always_inline)) bool decode(const cs_regs_t *m, uin
 	q->carried_badge = 0;
 	if (!(m->badge & CHAN_BADGE_HANDLE))
 		q->silo = (uint16_t)m->badge;
-	/* Only a chanserv handle may ride along, and it arrives unwrapped. */
-	if (ncaps > 1 || (ncaps == 1 && !(m->tag & SL_TAG_UNWRAPPED(0))))
-		return false;
-	q->carries = ncaps == 1;
-	q->carried_badge = m->spec;             /* RBX: the unwrapped badge */
+	if (__builtin_expect(ncaps != 0, 0)) {
+		/* Only a chanserv handle may ride along, and it arrives unwrapped. */
+		if (ncaps > 1 || !(m->tag & SL_TAG_UNWRAPPED(0)))
+			return false;
+		q->carries = true;
+		q->carried_badge = m->spec;     /* RBX: the unwrapped badge */
+	}
 	return true;
 }
 
@@ -329,8 +418,9 @@ static inline __attribute__((always_inline)) bool decode(const cs_regs_t *m, uin
  * and how many went, or the first one's error if none did (libchan then
  * waits with a plain send).
  */
-static const cs_reply_t *send_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+static const cs_reply_t *send_many(cs_regs_t regs, uint32_t token, cs_request_t *q)
 {
+	const cs_regs_t *m = &regs;      /* a copy: the loop keeps its own in registers */
 	uint64_t n = batch.count / SL_MSG_WORDS;
 
 	if (!decode(m, token, q) || !(m->tag & SL_TAG_BUFFER) || batch.count % SL_MSG_WORDS ||
@@ -364,8 +454,9 @@ static void give_back_batch(const cs_reply_t *a, uint32_t n)
  * reply (the answer's buffer must fit the caller's: if it does not, or the
  * caller is gone, the messages go back to their channel).
  */
-static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+static void recv_many(cs_regs_t regs, uint32_t token, cs_request_t *q)
 {
+	const cs_regs_t *m = &regs;      /* a copy: the loop keeps its own in registers */
 	bool ok = decode(m, token, q);  /* words past the length read as 0 */
 	uint64_t max = ok && q->words.w[0] <= CHAN_BATCH_MAX ? q->words.w[0] : 0;
 
@@ -382,8 +473,7 @@ static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 	if (err < 0 && got)
 		give_back_batch(&a, got);
 	if (err == SL_EFAULT) {         /* refused: the caller's buffer was too small */
-		rm = (cs_regs_t){ .tag = SL_TAG((uint32_t)CHAN_EINVAL, 8, 0) };
-		cs_ipc(SL_SYS_REPLY, token, &rm, no_words, ignored_words);
+		cs_ipc_reply(token, SL_TAG((uint32_t)CHAN_EINVAL, 0, 0), no_words);
 	}
 	unpark(token);
 }
@@ -391,12 +481,13 @@ static void recv_many(const cs_regs_t *m, uint32_t token, cs_request_t *q)
 /* Handles one request that arrived with its reply capability in token:
  * returns the reply to send with the next receive (token's own), if the
  * core answers it at once; the others go out now. */
-static const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token, cs_request_t *q)
+static inline __attribute__((always_inline)) const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token,
+									 cs_request_t *q)
 {
-	if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
-		return send_many(m, token, q);
-	if (SL_TAG_LABEL(m->tag) == CS_OP_RECV_MANY) {
-		recv_many(m, token, q);
+	if (__builtin_expect(SL_TAG_LABEL(m->tag) - CS_OP_SEND_MANY <= CS_OP_RECV_MANY - CS_OP_SEND_MANY, 0)) {
+		if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
+			return send_many(*m, token, q);
+		recv_many(*m, token, q);
 		return NULL;
 	}
 	if (decode(m, token, q)) {
@@ -408,11 +499,18 @@ static const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token, cs_requ
 	return send_replies(token);
 }
 
+/* The spec of a receive whose call's reply capability lands in token. */
+static inline uint64_t recv_spec(uint32_t token)
+{
+	return SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS);
+}
+
 int main(void)
 {
 	static cs_request_t q;
 	uint32_t token = park_slot();   /* where the next call's reply capability lands */
-	cs_regs_t m = { .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
+	uint64_t spec = recv_spec(token);       /* kept with token: it changes only with it */
+	cs_regs_t m = { .spec = spec };
 	long r;
 
 	cs_init(&state, &pager);
@@ -421,7 +519,7 @@ int main(void)
 	configure_silos();
 	r = sl_events_bind(SL_SLOT_SILO_EVENTS, SL_SLOT_SERVER);
 	printf("chanserv: serving %u silos (events: %ld)\n", sl_silo_table()->count - 1, r);
-	r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
+	r = cs_ipc_nowords(SL_SYS_RECV, SL_SLOT_SERVER, &m, q.words.w);
 	for (;;) {
 		const cs_reply_t *mine = NULL;
 
@@ -435,19 +533,24 @@ int main(void)
 			if (!mine)              /* parked (or answered): a new landing slot */
 				token = 0;
 		}                               /* else a send, or none to answer */
-		if (!token)                     /* none was free: calls fail at once meanwhile */
+		if (!token) {                   /* none was free: calls fail at once meanwhile */
 			token = park_slot();
+			spec = recv_spec(token);
+		}
 		if (mine) {
-			/* The answer uses token up; the next call lands there again. */
-			m = (cs_regs_t){ .tag = reply_tag(mine),
-					 .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(token, token, 0, 0), BATCH_WORDS) };
-			r = cs_ipc(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, mine->words.w, q.words.w);
+			/* The answer uses token up; the next call lands there again.
+			 * A bare status loads no words (its length is 0). */
+			m = (cs_regs_t){ .tag = reply_tag(mine), .spec = spec | SL_SPEC(token, 0, 0, 0) };
+			if (mine->nwords)
+				r = cs_ipc(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, mine->words.w, q.words.w);
+			else
+				r = cs_ipc_nowords(SL_SYS_REPLY_RECV, SL_SLOT_SERVER, &m, q.words.w);
 			bool dead = (m.tag & SL_TAG_REPLY_DEAD) != 0;
 			if (mine->nhandles || (dead && mine->has_msg))
 				after_reply(mine, dead, true);  /* `out` is untouched until the next request */
 		} else {
-			m = (cs_regs_t){ .spec = SL_SPEC_WITH_BUFFER(SL_SPEC(0, token, 0, 0), BATCH_WORDS) };
-			r = cs_ipc(SL_SYS_RECV, SL_SLOT_SERVER, &m, no_words, q.words.w);
+			m = (cs_regs_t){ .spec = spec };
+			r = cs_ipc_nowords(SL_SYS_RECV, SL_SLOT_SERVER, &m, q.words.w);
 		}
 	}
 }

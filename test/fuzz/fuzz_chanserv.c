@@ -223,6 +223,14 @@ static void absorb(void)
 		INV(r->nhandles <= 2 && (r->status == 0 || r->nhandles == 0) &&
 			    (!r->drop || r->nhandles == 0),
 		    "token %u: %u handles with status %d", t, r->nhandles, r->status);
+		/* Words go out only with nwords: every answer that has any
+		 * (a message, a batch count, chan_info_t) must say so. */
+		INV((r->nwords == 0 || r->nwords == CS_MSG_WORDS) &&
+			    (!r->has_msg || r->nwords == CS_MSG_WORDS) &&
+			    (r->status != 0 || r->drop || r->nwords == CS_MSG_WORDS ||
+			     (tok_op[t] != CS_OP_INFO && tok_op[t] != CS_OP_SEND_MANY &&
+			      tok_op[t] != CS_OP_RECV_MANY)),
+		    "token %u (op %u): %u words with status %d", t, tok_op[t], r->nwords, r->status);
 		for (uint32_t k = 0; k < r->nhandles; k++) {
 			INV(cs_badge_silo(S, r->handles[k]) == silo,
 			    "token %u mints a handle not of silo %u", t, silo);

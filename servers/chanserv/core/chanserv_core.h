@@ -39,8 +39,10 @@ typedef struct cs_pages {
 	void *ctx;
 } cs_pages_t;
 
+#define CS_MSG_WORDS 8
+
 typedef struct cs_msg {
-	uint64_t w[8];                  /* a chan_msg_t as 8 words */
+	uint64_t w[CS_MSG_WORDS];       /* a chan_msg_t as 8 words */
 } cs_msg_t;
 
 typedef struct cs_item {               /* a queued message */
@@ -154,8 +156,9 @@ typedef struct cs_quota {
 typedef struct cs_reply {
 	uint32_t token;
 	bool drop;                      /* the caller is gone: discard the reply */
+	uint8_t nwords;                 /* words it carries: 0 (a bare status) or CS_MSG_WORDS */
 	int32_t status;                 /* 0 or CHAN_E*, the reply's label */
-	cs_msg_t words;
+	cs_msg_t words;                 /* meaningful only with nwords CS_MSG_WORDS */
 	uint32_t nhandles;              /* handles to mint and attach, in order */
 	uint64_t handles[2];            /* their badges */
 	/* A reply that hands over a message says where it came from, so an
