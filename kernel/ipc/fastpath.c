@@ -28,6 +28,7 @@
 #include <abi/errors.h>
 #include <abi/ipc.h>
 #include <abi/syscall.h>
+#include <kernel/sched_fast.h>
 #include "ipc_internal.h"
 
 /* Every check of the fast path fails rarely: keep the taken path straight. */

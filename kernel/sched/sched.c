@@ -23,10 +23,10 @@ static unsigned ready_levels;           /* bit p: run_queues[p] is not empty */
 static tq_list_t timeouts;
 thread_t *sched_current;                /* thread_current() */
 static thread_t *idle;
-static thread_t *switched_from;         /* for the thread that resumes */
+thread_t *sched_switched_from;          /* for the thread that resumes */
 static bool need_resched;
 static uint64_t ticks;
-static uint64_t switches;
+uint64_t sched_switches;
 static uint64_t preemptions;
 static thread_t *handoff;               /* runs next, skipping the run queues */
 
@@ -39,7 +39,7 @@ uint64_t sched_ticks(void)
 
 uint64_t sched_context_switches(void)
 {
-	return switches;
+	return sched_switches;
 }
 
 static void rq_push(thread_t *t)
@@ -80,7 +80,7 @@ static bool rq_has_at_or_above(int prio)
 /* Runs in every thread right after a switch lands in it. */
 static void finish_switch(void)
 {
-	thread_t *prev = switched_from;
+	thread_t *prev = sched_switched_from;
 
 	if (prev && prev->state == THREAD_ZOMBIE)
 		thread_reap_stack(prev);
@@ -113,9 +113,9 @@ static void schedule(void)
 	next->state = THREAD_RUNNING;
 	if (next == prev)
 		return;
-	switches++;
+	sched_switches++;
 	sched_current = next;
-	switched_from = prev;
+	sched_switched_from = prev;
 	arch_switch_to(prev, next);
 	finish_switch();
 }
@@ -193,26 +193,6 @@ void sched_wake_handoff(thread_t *t)
 	need_resched = true;    /* never stranded, even if the caller runs on */
 }
 
-/*
- * The IPC fast path's switch: the current thread blocks (no timeout) with
- * nothing on its kernel stack but its user frame, and `next`, a blocked
- * thread that may run at once (the caller checked its priority), runs
- * straight away without passing the run queues, keeping the rest of its
- * quantum: into user mode at once if it blocked in the fast path too
- * (next_in_user), else where it blocked. Interrupts off; the caller has
- * let go of its lock as sched_block does. Never returns.
- */
-void sched_fast_switch(thread_t *next, bool next_in_user)
-{
-	thread_t *prev = sched_current;
-
-	prev->state = THREAD_BLOCKED;
-	next->state = THREAD_RUNNING;
-	switches++;
-	sched_current = next;
-	switched_from = prev;
-	arch_fast_switch(prev, next, next_in_user);
-}
 
 /* When the current thread blocks in the fast path with no partner to
  * run, the next thread comes from the run queues, as in schedule(). */

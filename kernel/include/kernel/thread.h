@@ -166,9 +166,6 @@ void sched_block(spinlock_t *held, uint64_t deadline);
 /* Makes a blocked thread ready. Interrupts must be off. */
 void sched_wake(thread_t *t);
 
-/* The IPC fast path: block the current thread and run `next` (blocked,
- * allowed to run now) directly; see sched.c. Never returns. */
-__attribute__((noreturn)) void sched_fast_switch(thread_t *next, bool next_in_user);
 
 /* For a fast-path block with no partner: takes the thread to run next
  * from the run queues (as schedule() would), for sched_fast_switch. */
