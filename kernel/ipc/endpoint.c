@@ -330,13 +330,26 @@ static int decode_reply2(thread_t *self, const trap_frame_t *f, cap_t **c)
 	return cspace_lookup(cs_of(self), slot, SL_CAP_REPLY, SL_RIGHT_SEND, c);
 }
 
-/* Sends reply2_recv's second answer: the label alone. Returns whether its
- * caller had died. */
-static bool invoke_reply2(thread_t *self, const trap_frame_t *f, cap_t *c)
+/*
+ * reply2_recv with a second answer: the message in the registers goes to
+ * the caller behind the spec's reply capability (if any), which is woken;
+ * the label alone to the second caller, which runs next (the fast path
+ * switches straight to it); then the receive. Dead callers are told with
+ * the next message.
+ */
+static int invoke_reply2_recv(thread_t *self, trap_frame_t *f, const recv_args_t *a, cap_t *second)
 {
 	trap_frame_t answer = { .rsi = SL_TAG(SL_REPLY2_LABEL(f->rdi), 0, 0) };
+	bool handoff = ipc_fastpath_on && !a->ep->events_head && !a->ep->senders.list.head;
+	bool reply_dead = a->reply && reply_invoke(self, f, a->reply, false) == SL_EDEAD;
+	bool second_dead = reply_invoke(self, &answer, second, handoff) == SL_EDEAD;
+	int r = invoke_recv(self, f, a->ep, true);
 
-	return reply_invoke(self, &answer, c, false) == SL_EDEAD;
+	if (reply_dead)
+		f->rsi |= SL_TAG_REPLY_DEAD;
+	if (second_dead)
+		f->rsi |= SL_TAG_REPLY2_DEAD;
+	return r;
 }
 
 /* reply_recv: the answer goes out, then we wait for the next message. When
@@ -388,16 +401,11 @@ int64_t ep_syscall(unsigned nr, thread_t *self, trap_frame_t *f)
 		return invoke_reply_recv(self, f, &r);
 	case SL_SYS_REPLY2_RECV: {
 		cap_t *second;
-		bool second_dead;
 
 		if ((err = decode_recv(self, f, SL_REPLY2_EP(f->rdi), true, &r)) < 0 ||
 		    (err = decode_reply2(self, f, &second)) < 0)
 			return err;
-		second_dead = second && invoke_reply2(self, f, second);
-		int res = invoke_reply_recv(self, f, &r);
-		if (second_dead)        /* told with the next message, as REPLY_DEAD */
-			f->rsi |= SL_TAG_REPLY2_DEAD;
-		return res;
+		return second ? invoke_reply2_recv(self, f, &r, second) : invoke_reply_recv(self, f, &r);
 	}
 	default: return SL_ENOSYS;
 	}

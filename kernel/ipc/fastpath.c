@@ -340,9 +340,10 @@ static inline __attribute__((always_inline)) void fastpath_recv(thread_t *self, 
 }
 
 /* reply_recv, and reply2_recv with its second answer (label) to the
- * caller behind c2 (checked by fp_reply_cap; NULL: none) sent first:
- * answer, then block receiving on the endpoint in ep_slot; the caller runs
- * at once. ipc_lock held; when it goes on, this does not return. */
+ * caller behind c2 (checked by fp_reply_cap; NULL: none): answer, then
+ * block receiving on the endpoint in ep_slot; the caller runs at once, or
+ * with a second answer, the second caller does and the first is woken.
+ * ipc_lock held; when it goes on, this does not return. */
 static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *self, trap_frame_t *f,
 								      uint64_t ep_slot, cap_t *c2,
 								      uint32_t label)
@@ -365,15 +366,21 @@ static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *
 		    ((reply_t *)rc->obj)->caller->prio > self->prio ||
 		    (slot && !same && (!kept || kept->obj)) || !fp_cap_slots_free(self, spec)))
 		return;
-	/* The second caller is woken, not run: it may not be more urgent
-	 * than the one that runs now. */
-	if (fp_bail(c2 && (c2 == rc || ((reply_t *)c2->obj)->caller->prio <
-					    ((reply_t *)rc->obj)->caller->prio)))
-		return;
+	/* With a second answer, its caller runs and the first is woken:
+	 * the first may not be more urgent, nor the second less than us. */
+	if (c2) {
+		thread_t *runs = ((reply_t *)c2->obj)->caller;
 
-	if (c2)
-		sched_wake(fp_answer_label(c2, label));
+		if (fp_bail(c2 == rc || runs->prio > self->prio ||
+			    ((reply_t *)rc->obj)->caller->prio < runs->prio))
+			return;
+	}
+
 	thread_t *caller = fp_answer(rc, f);
+	if (c2) {
+		sched_wake(caller);
+		caller = fp_answer_label(c2, label);
+	}
 	self->ipc_state = IPC_RECEIVING;
 	self->ipc_spec = spec;
 	self->ipc_ep = ep;

@@ -293,15 +293,34 @@ static inline __attribute__((always_inline)) void send_reply_inline(const cs_rep
 	unpark(r->token);
 }
 
-/* Sends every reply but the one to `keep`; returns that one or NULL. */
-static inline __attribute__((always_inline)) const cs_reply_t *send_replies(uint32_t keep)
+/* A plain reply (no handle, not dropped) that is a bare status. */
+static inline bool is_bare_status(const cs_reply_t *r)
+{
+	return !r->drop && !r->nhandles && !r->nwords;
+}
+
+/*
+ * Sends every reply but the one to `keep`; returns that one or NULL. A
+ * send that handed its message to a waiting receiver is the exception
+ * (*second set): then the receiver's reply is returned, to go out with
+ * the next receive, and the caller's bare status goes with it as the
+ * second answer of one reply2_recv (its token in *second).
+ */
+static inline __attribute__((always_inline)) const cs_reply_t *send_replies_pair(uint32_t keep,
+									     const cs_reply_t **second)
 {
 	const cs_reply_t *kept = NULL;
 
+	if (second)
+		*second = NULL;
 	if (out.n == 1 && out.r[0].token == keep && !out.r[0].drop)
 		return &out.r[0];       /* the usual: only the caller's own */
 	if (out.n == 2 && out.r[1].token == keep && !out.r[1].drop && out.r[0].token != keep) {
-		send_reply_inline(&out.r[0]);   /* a send that handed its message to a receiver */
+		if (second && is_bare_status(&out.r[1]) && !out.r[0].drop && !out.r[0].nhandles) {
+			*second = &out.r[1];
+			return &out.r[0];
+		}
+		send_reply_inline(&out.r[0]);
 		return &out.r[1];
 	}
 	for (uint32_t i = 0; i < out.n; i++) {
@@ -311,6 +330,12 @@ static inline __attribute__((always_inline)) const cs_reply_t *send_replies(uint
 			send_reply_inline(&out.r[i]);
 	}
 	return kept;
+}
+
+/* The same where the reply goes out on its own. */
+static inline __attribute__((always_inline)) const cs_reply_t *send_replies(uint32_t keep)
+{
+	return send_replies_pair(keep, NULL);
 }
 
 static uint32_t arg_value(const char *args, const char *key)
@@ -482,8 +507,10 @@ static void recv_many(cs_regs_t regs, uint32_t token, cs_request_t *q)
  * returns the reply to send with the next receive (token's own), if the
  * core answers it at once; the others go out now. */
 static inline __attribute__((always_inline)) const cs_reply_t *handle_call(const cs_regs_t *m, uint32_t token,
-									 cs_request_t *q)
+									 cs_request_t *q,
+									 const cs_reply_t **second)
 {
+	*second = NULL;
 	if (__builtin_expect(SL_TAG_LABEL(m->tag) - CS_OP_SEND_MANY <= CS_OP_RECV_MANY - CS_OP_SEND_MANY, 0)) {
 		if (SL_TAG_LABEL(m->tag) == CS_OP_SEND_MANY)
 			return send_many(*m, token, q);
@@ -496,7 +523,7 @@ static inline __attribute__((always_inline)) const cs_reply_t *handle_call(const
 		out.n = 1;
 		out.r[0] = (cs_reply_t){ .token = token, .status = CHAN_EINVAL };
 	}
-	return send_replies(token);
+	return send_replies_pair(token, second);
 }
 
 /* The spec of a receive whose call's reply capability lands in token. */
@@ -521,7 +548,7 @@ int main(void)
 	printf("chanserv: serving %u silos (events: %ld)\n", sl_silo_table()->count - 1, r);
 	r = cs_ipc_nowords(SL_SYS_RECV, SL_SLOT_SERVER, &m, q.words.w);
 	for (;;) {
-		const cs_reply_t *mine = NULL;
+		const cs_reply_t *mine = NULL, *second = NULL;
 
 		if (returns_n || unclaimed_n)
 			finish_left_over();
@@ -529,7 +556,7 @@ int main(void)
 			cs_silo_exit(&state, (uint16_t)q.words.w[0], &out);
 			send_replies(0);
 		} else if (r == 0 && (m.tag & SL_TAG_CALL)) {
-			mine = handle_call(&m, token, &q);
+			mine = handle_call(&m, token, &q, &second);
 			if (!mine)              /* parked (or answered): a new landing slot */
 				token = 0;
 		}                               /* else a send, or none to answer */
@@ -537,7 +564,23 @@ int main(void)
 			token = park_slot();
 			spec = recv_spec(token);
 		}
-		if (mine) {
+		if (second) {
+			/* A send that handed its message to a waiting receiver:
+			 * the message goes to the receiver, which runs next, and
+			 * the sender's status (second) with it in one system call.
+			 * The next call lands where the receiver's capability was;
+			 * the sender's slot, used up, is free again. */
+			m = (cs_regs_t){ .tag = reply_tag(mine),
+					 .spec = recv_spec(mine->token) | SL_SPEC(mine->token, 0, 0, 0) };
+			r = cs_ipc(SL_SYS_REPLY2_RECV,
+				   SL_REPLY2(SL_SLOT_SERVER, second->token, (uint32_t)second->status), &m,
+				   mine->words.w, q.words.w);
+			unpark(token);
+			token = mine->token;
+			spec = recv_spec(token);
+			if ((m.tag & SL_TAG_REPLY_DEAD) && mine->has_msg)
+				after_reply(mine, true, true);  /* the message goes back */
+		} else if (mine) {
 			/* The answer uses token up; the next call lands there again.
 			 * A bare status loads no words (its length is 0). */
 			m = (cs_regs_t){ .tag = reply_tag(mine), .spec = spec | SL_SPEC(token, 0, 0, 0) };

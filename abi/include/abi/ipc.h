@@ -49,12 +49,13 @@
 #define SL_TAG_REPLY2_DEAD (1ull << 46)
 
 /*
- * SL_SYS_REPLY2_RECV is reply_recv with a second answer sent first: RDI
- * names the endpoint (bits 0-15), the reply capability of a second caller
- * (bits 16-31; 0: none) and the label its answer carries (bits 32-63);
- * that answer has no data words and no capabilities. A server that
+ * SL_SYS_REPLY2_RECV is reply_recv with a second answer: RDI names the
+ * endpoint (bits 0-15), the reply capability of a second caller (bits
+ * 16-31; 0: none) and the label its answer carries (bits 32-63); that
+ * answer has no data words and no capabilities. The second caller runs
+ * next; the first (answered with the registers) is woken. A server that
  * completes two calls at once (a message for a waiting receiver, a status
- * for its sender) answers both in one system call.
+ * for its sender) answers both in one system call, and the sender goes on.
  */
 #define SL_REPLY2(ep, reply, label)                                        \
 	((unsigned long long)((ep) & 0xffff) |                              \
