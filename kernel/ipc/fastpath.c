@@ -87,6 +87,8 @@ static inline bool fp_cap_slots_free(thread_t *t, uint64_t spec)
 {
 	uint64_t key = (spec >> 24 & 0xffffff) | FP_CAPS_KEPT;
 
+	if (key == FP_CAPS_KEPT)
+		return true;            /* names none, as most calls do */
 	if (fp_bail(t->fp_caps_key != key && !fp_caps_fill(t, spec, key)))
 		return false;
 	return !t->fp_cap_slots[0]->obj && !t->fp_cap_slots[1]->obj;
@@ -388,14 +390,14 @@ static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *
 }
 
 /* spin_lock(&ipc_lock) for a caller that runs with interrupts off
- * already: nothing to save or clear (saved says "were off", so
- * spin_unlock would leave them off). */
+ * already: nothing to save or clear. Every way out lets go with held = 0
+ * (fp_leave, or the switch, which passes the lock as sched_block does),
+ * so `saved` is never read. */
 static inline void fp_lock(void)
 {
 	if (ipc_lock.held)
 		panic("spin_lock: %s already held (recursion)", ipc_lock.name);
 	ipc_lock.held = 1;
-	ipc_lock.saved = 0;
 }
 
 /* The start of each entry below: the caller is a silo thread (only user
