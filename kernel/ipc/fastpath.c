@@ -163,8 +163,7 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 {
 	bool to_user;
 
-	self->timed_out = false;
-	self->wait.blocked = true;
+	self->wait.blocked = true;      /* no timeout: timed_out is not read */
 	wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;

@@ -49,13 +49,14 @@ syscall_entry:
 	leaq ipc_fastpath_table(%rip), %rax
 	call *(%rax,%rcx,8)
 	testb %al, %al
-	jnz syscall_exit
+	jnz syscall_exit_irqs_off
 	movq %rsp, %rdi
 1:	sti
 	call syscall_dispatch
-	.globl syscall_exit
-syscall_exit:                   /* also the IPC fast path's way out (fastswitch.S) */
+	.globl syscall_exit, syscall_exit_irqs_off
+syscall_exit:
 	cli
+syscall_exit_irqs_off:          /* also the IPC fast path's way out (fastswitch.S) */
 	pop_gprs
 	addq $16, %rsp          /* vector, error */
 	popq %rcx               /* user RIP */
