@@ -240,11 +240,13 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 	wq_remove(&ep->receivers.list, n); /* what wq_take_one does to a blocked head */
 	n->blocked = false;
 	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
-	self->ipc_grant = (c->rights & SL_RIGHT_GRANT) != 0;
+	unsigned grant = c->rights & SL_RIGHT_GRANT;
+
+	self->ipc_grant = grant != 0;
 	/* An empty slot is all zeros: a leaf needs only these three. */
 	rc->obj = r;
 	rc->type = SL_CAP_REPLY;
-	rc->rights = SL_RIGHT_SEND | (self->ipc_grant ? SL_RIGHT_GRANT : 0);
+	rc->rights = SL_RIGHT_SEND | grant;
 	r->hdr.refs = 1;
 	r->caller = self;
 	self->ipc_spec = spec;
