@@ -426,7 +426,8 @@ static inline bool fp_leave(void)
 
 /*
  * The entries syscall_entry (syscall.S) calls through ipc_fastpath_table
- * for call, recv, nbrecv, reply and reply_recv when ipc_fastpath_on, with
+ * for numbers 20 to 31 (call, recv, reply, reply_recv, reply2_recv take
+ * the fast path; the others between return at once), with
  * interrupts still off and no lock held; each takes ipc_lock. One entry
  * per call, so each is compiled for its own case. Those that block do not
  * return when they go on; every one returns false, having changed
@@ -480,7 +481,7 @@ static bool ipc_fast_reply2_recv(trap_frame_t *f)
 	return fp_leave();
 }
 
-bool (*const ipc_fastpath_table[])(trap_frame_t *) = {
+static bool (*const fast_table[])(trap_frame_t *) = {
 	[SL_SYS_CALL - SL_SYS_CALL] = ipc_fast_call,
 	[SL_SYS_RECV - SL_SYS_CALL] = ipc_fast_recv,
 	[SL_SYS_NBRECV - SL_SYS_CALL] = ipc_fast_none,
@@ -494,8 +495,16 @@ bool (*const ipc_fastpath_table[])(trap_frame_t *) = {
 	[SL_SYS_MEM_UNMAP - SL_SYS_CALL] = ipc_fast_none,
 	[SL_SYS_REPLY2_RECV - SL_SYS_CALL] = ipc_fast_reply2_recv,
 };
-_Static_assert(sizeof ipc_fastpath_table / sizeof ipc_fastpath_table[0] ==
-	       SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1, "one entry per number syscall.S sends here");
+_Static_assert(sizeof fast_table / sizeof fast_table[0] == SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1,
+	       "one entry per number syscall.S sends here");
+
+/* With ipc.slowpath: every number goes to the generic path. */
+static bool (*const off_table[SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1])(trap_frame_t *) = {
+	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
+	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
+};
+
+bool (*const *ipc_fastpath_table)(trap_frame_t *) = fast_table;
 
 uint64_t ipc_fastpath_count(void)
 {
@@ -505,4 +514,5 @@ uint64_t ipc_fastpath_count(void)
 void ipc_set_fastpath(bool on)
 {
 	ipc_fastpath_on = on;
+	ipc_fastpath_table = on ? fast_table : off_table;
 }

@@ -44,9 +44,7 @@ syscall_entry:
 	leaq -20(%rax), %rcx
 	cmpq $11, %rcx
 	ja 1f
-	cmpb $0, ipc_fastpath_on(%rip)  /* off with ipc.slowpath */
-	je 1f
-	leaq ipc_fastpath_table(%rip), %rax
+	movq ipc_fastpath_table(%rip), %rax     /* all "no" with ipc.slowpath */
 	call *(%rax,%rcx,8)
 	testb %al, %al
 	jnz syscall_exit_irqs_off

@@ -103,17 +103,18 @@ void ipc_post_silo_event(silo_event_t *ev);
  * frame can be counted back. */
 void ipc_release_all(void);
 
-/* The fast path of call, recv, nbrecv, reply and reply_recv, indexed by
- * f->rax - SL_SYS_CALL. When a call that blocks can be carried out the
+/* The fast path of call, recv, reply, reply_recv and reply2_recv, indexed
+ * by f->rax - SL_SYS_CALL (the numbers between return false at once; so
+ * does every entry with ipc.slowpath). When a call that blocks can be carried out the
  * entry does not return: the thread blocks and the partner (or the
  * scheduler's pick) runs; a reply done returns true with the result in
  * f->rax (the system-call entry goes straight to syscall_exit). It
  * returns false, having changed nothing, when the generic path must handle
  * the call. Called from the system-call entry (syscall.S) with interrupts
  * off and no lock held; takes ipc_lock. */
-extern bool (*const ipc_fastpath_table[])(trap_frame_t *f);
+extern bool (*const *ipc_fastpath_table)(trap_frame_t *f);
 
-/* Off with ipc.slowpath; read by the system-call entry (syscall.S). */
+/* Off with ipc.slowpath (ipc_set_fastpath). */
 extern bool ipc_fastpath_on;
 
 uint64_t ipc_fastpath_count(void);
