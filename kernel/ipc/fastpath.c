@@ -94,36 +94,33 @@ static inline bool fp_cap_slots_free(thread_t *t, uint64_t spec)
 	return !t->fp_cap_slots[0]->obj && !t->fp_cap_slots[1]->obj;
 }
 
-/* The entry of a reply slot t names in its own cspace, or NULL (slot 0,
- * or no entry yet). */
-static inline cap_t *fp_reply_entry(thread_t *t, uint64_t slot)
+/* The entry of slot in t's own cspace, kept in *kept; NULL for slot 0 or
+ * a slot with no entry yet (kept only when there is one). */
+static inline cap_t *fp_kept_slot(thread_t *t, struct fp_kept *kept, uint64_t slot)
 {
-	cap_t *c;
-
-	if (t->fp_reply_key == slot)
-		return t->fp_reply_slot;
-	c = fp_slot(cs_of(t), slot);
-	if (c) {                        /* slot 0 never has an entry */
-		t->fp_reply_key = slot;
-		t->fp_reply_slot = c;
-	}
-	return c;
-}
-
-/* The entry of an endpoint slot t names in its own cspace, or NULL. */
-static inline cap_t *fp_ep_slot(thread_t *t, uint64_t slot)
-{
-	__typeof__(t->fp_ep[0]) *kept = &t->fp_ep[slot & 3];
 	cap_t *c;
 
 	if (kept->slot == slot)
 		return kept->cap;
 	c = fp_slot(cs_of(t), slot);
-	if (c) {                        /* slot 0 never has an entry */
+	if (c) {
 		kept->slot = slot;
 		kept->cap = c;
 	}
 	return c;
+}
+
+/* The entry of a reply slot t names. */
+static inline cap_t *fp_reply_entry(thread_t *t, uint64_t slot)
+{
+	return fp_kept_slot(t, &t->fp_reply, slot);
+}
+
+/* The entry of an endpoint slot t names: one kept per value of the
+ * slot's low two bits. */
+static inline cap_t *fp_ep_slot(thread_t *t, uint64_t slot)
+{
+	return fp_kept_slot(t, &t->fp_ep[slot & 3], slot);
 }
 
 /* No capabilities, no buffer part, at most 8 words: bits 32-38 of the tag

@@ -89,12 +89,12 @@ typedef struct thread {
 	 * endpoint slots it named last, one per value of the slot's low two
 	 * bits (a client of chanserv alternates between handles). Zero:
 	 * nothing kept. */
-	uint64_t fp_caps_key, fp_reply_key;
-	struct cap *fp_cap_slots[2], *fp_reply_slot;
-	struct {
+	uint64_t fp_caps_key;
+	struct cap *fp_cap_slots[2];
+	struct fp_kept {
 		uint64_t slot;
 		struct cap *cap;
-	} fp_ep[4];
+	} fp_reply, fp_ep[4];
 
 	/* x87/SSE/AVX registers of a silo thread while it is switched out;
 	 * the default state from its creation on (arch_fpu_init). */
