@@ -12,10 +12,14 @@
  *    least the caller's), and has an empty reply slot ready;
  *  - reply_recv: the reply capability names a caller that waits, may run
  *    at once, and nothing is queued on the endpoint to receive;
+ *  - reply2_recv: as reply_recv, and the second caller waits too, may run
+ *    at once and is not less urgent than the first (it runs; the first is
+ *    woken);
  *  - recv: nothing is queued on the endpoint (the thread blocks and the
  *    scheduler picks who runs); reply: the caller waits (it is woken);
  *  - every slot the spec names is one the generic decoding would accept.
- * It then checks one capability lookup per object, the tag and the
+ * It then checks one capability lookup per object (a thread keeps the
+ * slot entries it looked up last: see fp_kept_slot), the tag and the
  * partner's state, copies only the words the tag counts, puts (or takes)
  * the caller's per-thread reply object in the receiver's slot without
  * touching the derivation list, and switches directly to the partner.
