@@ -549,7 +549,7 @@ static int send_op(chan_t h, unsigned op, const chan_msg_t *msg, chan_t carried)
 }
 
 /* send and try_send without a handle: one call, the words straight from msg. */
-static int send_plain(chan_t h, unsigned op, const chan_msg_t *msg)
+static inline __attribute__((always_inline)) int send_plain(chan_t h, unsigned op, const chan_msg_t *msg)
 {
 	uint64_t tag = SL_TAG(op, SL_MSG_WORDS, 0);
 
@@ -583,7 +583,7 @@ int chan_send_handle(chan_t tx, const chan_msg_t *msg, chan_t h)
  * success). A plain receive names no slot: a handle riding along stays
  * with chanserv, which closes it, so a receive needs no free slot at all.
  */
-static int recv_plain(chan_t h, unsigned op, chan_msg_t *msg)
+static inline __attribute__((always_inline)) int recv_plain(chan_t h, unsigned op, chan_msg_t *msg)
 {
 	uint64_t tag = SL_TAG(op, 0, 0);
 
