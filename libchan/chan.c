@@ -423,7 +423,8 @@ static inline __attribute__((always_inline)) long chan_call_send(unsigned cap, u
 /*
  * The same for the plain receive: it sends length 0, and the kernel reads
  * no register past the length, so none of the words is loaded; the
- * answer's are stored into msg_out as chan_call_buf does.
+ * answer's are stored into msg_out as chan_call_buf does. Blocks until
+ * chanserv answers.
  */
 static inline __attribute__((always_inline)) long chan_call_recv(unsigned cap, uint64_t *tag, uint64_t spec,
 								  chan_msg_t *msg_out)

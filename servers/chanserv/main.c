@@ -285,9 +285,7 @@ static inline __attribute__((always_inline)) void send_reply_inline(const cs_rep
 		send_reply(r);
 		return;
 	}
-	long err = cs_ipc_reply(r->token, SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, 0), SLOT_MINT0,
-							SLOT_MINT1),
-				r->words.w);
+	long err = cs_ipc_reply(r->token, reply_tag(r), r->words.w);
 	if (err == SL_EDEAD && r->has_msg)
 		after_reply(r, true, true);
 	unpark(r->token);
