@@ -193,13 +193,16 @@ static uint64_t reply_tag_minting(const cs_reply_t *r)
 }
 
 /* Most replies carry no handle: their tag is the label and the length
- * (a bare status has none: the words are not sent). */
+ * (a bare status has none: the words are not sent). nwords is 0 or
+ * CS_MSG_WORDS, so SL_TAG's mask of the length is left out: it was one
+ * instruction more for each reply. */
 static inline __attribute__((always_inline)) uint64_t reply_tag(const cs_reply_t *r)
 {
 	if (r->nhandles)
 		return reply_tag_minting(r);
-	return SL_TAG_CAPS(SL_TAG((uint32_t)r->status, r->nwords, 0), SLOT_MINT0, SLOT_MINT1);
+	return (uint32_t)r->status | (uint64_t)r->nwords << 32 | SL_TAG_CAPS(0, SLOT_MINT0, SLOT_MINT1);
 }
+_Static_assert(SL_TAG(0, CS_MSG_WORDS, 0) == (uint64_t)CS_MSG_WORDS << 32, "the length field");
 
 /*
  * What a reply could not hand over, kept until the loop is between
