@@ -225,11 +225,13 @@ static bool is_handle_any(chan_t h)
  * bitmap_has's): in C it took six instructions more. */
 static inline __attribute__((always_inline)) bool is_handle(chan_t h)
 {
-	bool set;
-
 	if (__builtin_expect(h - SLOT_FIRST < PAD_BASE - SLOT_FIRST, 1)) {
-		__asm__("btl %k1, %2" : "=@ccc"(set) : "r"(h), "m"(low_used));
-		return set;
+		/* A jump rather than a flag output: the caller's test then
+		 * folds into it (the flag became a setb and a test). */
+		__asm__ goto("btl %k0, %1\n\tjnc %l[clear]" : : "r"(h), "m"(low_used) : "cc" : clear);
+		return true;
+clear:
+		return false;
 	}
 	return is_handle_any(h);
 }
