@@ -668,6 +668,37 @@ static void test_directional_fifo_order(void **state)
 	assert_int_equal(info(rx).length, 0);
 }
 
+/* A reply carries words exactly when it has results: a message, a
+ * chan_info_t; a bare status (a send's success, every error) carries none,
+ * so nothing of an earlier reply can go out with it (main.c sends
+ * nwords of them). */
+static void test_reply_words_only_with_results(void **state)
+{
+	uint64_t tx, rx;
+
+	(void)state;
+	create(A, 1, &tx, &rx);
+	assert_int_equal(answer(send_tok(tx, 1, 10))->nwords, 0);              /* into the ring */
+	const cs_reply_t *r = answer(recv_tok(rx));
+	assert_int_equal(r->nwords, CS_MSG_WORDS);
+	expect_msg(&r->words, A, 1, 10, false);
+	r = answer(on(rx, CS_OP_TRY_RECV, NULL));
+	assert_int_equal(r->status, CHAN_EWOULDBLOCK);
+	assert_int_equal(r->nwords, 0);
+	r = answer(on(tx, CS_OP_RECV, NULL));                                   /* a send handle */
+	assert_int_equal(r->status, CHAN_EPERM);
+	assert_int_equal(r->nwords, 0);
+	uint32_t t = recv_tok(rx);                                              /* waits */
+	waiting(t);
+	uint32_t s = send_tok(tx, 2, 20);                                       /* straight to it */
+	assert_int_equal(answer(s)->nwords, 0);
+	assert_int_equal(answer(t)->nwords, CS_MSG_WORDS);
+	expect_msg(&answer(t)->words, A, 2, 20, false);
+	r = answer(on(rx, CS_OP_INFO, NULL));
+	assert_int_equal(r->status, CHAN_OK);
+	assert_int_equal(r->nwords, CS_MSG_WORDS);
+}
+
 /* try_send on a full channel is CHAN_EWOULDBLOCK and changes nothing. */
 static void test_directional_try_send_full_wouldblock(void **state)
 {
@@ -2797,6 +2828,7 @@ int main(void)
 		T(test_info_reports_handle_and_channel),
 		T(test_directional_tx_sends_rx_receives_else_eperm),
 		T(test_directional_fifo_order),
+		T(test_reply_words_only_with_results),
 		T(test_directional_try_send_full_wouldblock),
 		T(test_directional_try_recv_empty_wouldblock),
 		T(test_directional_blocked_send_completes_on_recv),

@@ -154,19 +154,22 @@ typedef struct cs_quota {
 #define CS_RING_RUN (16 * CS_PAGE)     /* small rings are cut from runs this big */
 
 typedef struct cs_reply {
+	/* What the loop reads of every reply first, side by side: the core
+	 * writes a reply's header in few stores and the loop tests it in few
+	 * loads. */
 	uint32_t token;
 	bool drop;                      /* the caller is gone: discard the reply */
 	uint8_t nwords;                 /* words it carries: 0 (a bare status) or CS_MSG_WORDS */
+	bool has_msg;                   /* it hands over a message (see chan below) */
 	int32_t status;                 /* 0 or CHAN_E*, the reply's label */
-	cs_msg_t words;                 /* meaningful only with nwords CS_MSG_WORDS */
 	uint32_t nhandles;              /* handles to mint and attach, in order */
+	cs_msg_t words;                 /* meaningful only with nwords CS_MSG_WORDS */
 	uint64_t handles[2];            /* their badges */
 	/* A reply that hands over a message says where it came from, so an
 	 * undeliverable one can be given back (cs_return). */
-	bool has_msg;
 	int32_t chan;
-	uint64_t chan_id;
 	int32_t carried;                /* the handle that rode along, or -1 */
+	uint64_t chan_id;
 } cs_reply_t;
 
 /* Replies one call causes: never more than the pending operations that
