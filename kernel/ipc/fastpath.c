@@ -170,7 +170,10 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 	bool to_user;
 
 	self->wait.blocked = true;      /* no timeout: timed_out is not read */
-	wq_insert(&q->list, &self->wait);
+	if (q == &self->ipc_wq)         /* a caller: its own reply queue, where only it waits */
+		wq_insert_empty(&q->list, &self->wait);
+	else
+		wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;
 	if (to) {
@@ -238,7 +241,7 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 	if (fp_bail(!rc || rc->obj))
 		return;
 
-	wq_remove(&ep->receivers.list, n); /* what wq_take_one does to a blocked head */
+	wq_remove_head(&ep->receivers.list); /* what wq_take_one does to a blocked head */
 	n->blocked = false;
 	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
 	unsigned grant = c->rights & SL_RIGHT_GRANT;
@@ -274,7 +277,9 @@ static inline void fp_use_reply(cap_t *rc)
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
 
-	if (caller->wait.queue)
+	if (caller->wait.queue == &caller->ipc_wq.list)
+		wq_remove_only(&caller->ipc_wq.list, &caller->wait);  /* where only it waits */
+	else if (caller->wait.queue)    /* none: its call was taken from a queue */
 		wq_remove(caller->wait.queue, &caller->wait);
 	caller->wait.blocked = false;
 	r->caller = NULL;

@@ -152,6 +152,42 @@ static void test_remove_head_middle_tail(void **state)
 	}
 }
 
+/* The fast path's forms: removing the head (of several, then of one),
+ * inserting into an empty list, removing the only node; each leaves the
+ * list and the node as the general forms would. */
+static void test_fast_forms(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_true(wq_insert(&w.q[0], &w.n[i]));
+	wq_remove_head(&w.q[0]);
+	EXPECT_WQ(&w.q[0], 1, 2);
+	assert_null(w.n[0].queue);
+	assert_null(w.n[0].next);
+	assert_null(w.n[1].prev);
+	wq_remove_head(&w.q[0]);
+	wq_remove_head(&w.q[0]);
+	EXPECT_WQ_EMPTY(&w.q[0]);
+	assert_null(w.n[2].queue);
+	assert_true(wq_insert(&w.q[0], &w.n[1]));   /* the general form works after */
+	EXPECT_WQ(&w.q[0], 1);
+	assert_true(wq_remove(&w.q[0], &w.n[1]));
+
+	wq_insert_empty(&w.q[1], &w.n[3]);
+	EXPECT_WQ(&w.q[1], 3);
+	assert_false(wq_insert(&w.q[0], &w.n[3]));  /* it is on a list now */
+	assert_true(wq_insert(&w.q[1], &w.n[4]));   /* and the list is whole */
+	EXPECT_WQ(&w.q[1], 3, 4);
+	assert_true(wq_remove(&w.q[1], &w.n[4]));
+	wq_remove_only(&w.q[1], &w.n[3]);
+	EXPECT_WQ_EMPTY(&w.q[1]);
+	assert_null(w.n[3].queue);
+	assert_null(w.n[3].next);
+	assert_null(w.n[3].prev);
+	assert_true(wq_insert(&w.q[0], &w.n[3]));
+	EXPECT_WQ(&w.q[0], 3);
+}
+
 /* Removing a node that is not on that list returns false and changes
  * nothing: never queued, queued elsewhere, or already removed. */
 static void test_remove_not_on_list(void **state)
@@ -729,6 +765,7 @@ int main(void)
 		cmocka_unit_test_setup(test_no_double_enqueue_same_list, reset),
 		cmocka_unit_test_setup(test_no_insert_on_second_list, reset),
 		cmocka_unit_test_setup(test_remove_head_middle_tail, reset),
+		cmocka_unit_test_setup(test_fast_forms, reset),
 		cmocka_unit_test_setup(test_remove_not_on_list, reset),
 		cmocka_unit_test_setup(test_reinsert_after_remove, reset),
 		cmocka_unit_test_setup(test_take_one_fifo, reset),
