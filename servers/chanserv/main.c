@@ -74,6 +74,27 @@ static struct {
 static const uint64_t no_words[SL_MSG_WORDS];
 static uint64_t ignored_words[SL_MSG_WORDS];
 
+/* Where cs_ipc and cs_ipc_nowords put what comes back: the tag, badge and
+ * spec registers in m, the eight data registers, in order, in out. */
+static inline __attribute__((always_inline)) void cs_ipc_out(cs_regs_t *m, uint64_t *out, uint64_t rsi,
+							     uint64_t rdi, uint64_t rbx, uint64_t rdx,
+							     uint64_t r10, uint64_t r8, uint64_t r9,
+							     uint64_t r12, uint64_t r13, uint64_t r14,
+							     uint64_t r15)
+{
+	m->tag = rsi;
+	m->badge = rdi;
+	m->spec = rbx;
+	out[0] = rdx;
+	out[1] = r10;
+	out[2] = r8;
+	out[3] = r9;
+	out[4] = r12;
+	out[5] = r13;
+	out[6] = r14;
+	out[7] = r15;
+}
+
 /*
  * System call nr on cap with the words loaded from in and the words that
  * come back stored in out, and RBP pointing at `batch`; RBP comes back
@@ -101,17 +122,7 @@ static inline __attribute__((always_inline)) long cs_ipc(long nr, unsigned long 
 			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
 			 : [buf] "m"(batch)
 			 : "rcx", "r11", "rbp", "memory");
-	m->tag = rsi;
-	m->badge = rdi;
-	m->spec = rbx;
-	out[0] = rdx;
-	out[1] = r10;
-	out[2] = r8;
-	out[3] = r9;
-	out[4] = r12;
-	out[5] = r13;
-	out[6] = r14;
-	out[7] = r15;
+	cs_ipc_out(m, out, rsi, rdi, rbx, rdx, r10, r8, r9, r12, r13, r14, r15);
 	return rax;
 }
 
@@ -139,17 +150,7 @@ static inline __attribute__((always_inline)) long cs_ipc_nowords(long nr, unsign
 			   "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
 			 : [buf] "m"(batch)
 			 : "rcx", "r11", "rbp", "memory");
-	m->tag = rsi;
-	m->badge = rdi;
-	m->spec = rbx;
-	out[0] = rdx;
-	out[1] = r10;
-	out[2] = r8;
-	out[3] = r9;
-	out[4] = r12;
-	out[5] = r13;
-	out[6] = r14;
-	out[7] = r15;
+	cs_ipc_out(m, out, rsi, rdi, rbx, rdx, r10, r8, r9, r12, r13, r14, r15);
 	return rax;
 }
 
