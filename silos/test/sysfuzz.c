@@ -23,7 +23,8 @@
  *
  * - SL_SYS_EXIT and SL_SYS_THREAD_EXIT end the silo or the thread.
  * - Blocking forms on objects nobody answers: SL_SYS_RECV becomes NBRECV,
- *   SL_SYS_WAIT becomes POLL, SL_SYS_REPLY_RECV becomes REPLY. SEND and
+ *   SL_SYS_WAIT becomes POLL, SL_SYS_REPLY_RECV becomes REPLY, and
+ *   SL_SYS_REPLY2_RECV a REPLY through its second reply slot. SEND and
  *   CALL block only on the two endpoints that always answer: the server
  *   (slot 1, which replies to every call) and the echo endpoint (slot 3,
  *   which the echo thread receives on for ever); elsewhere they become
@@ -266,6 +267,10 @@ static uint64_t sanitize(fuzzer_t *z, uint64_t nr, uint64_t a[7])
 	case SL_SYS_RECV: nr = SL_SYS_NBRECV; break;
 	case SL_SYS_WAIT: return SL_SYS_POLL;
 	case SL_SYS_REPLY_RECV: nr = SL_SYS_REPLY; break;
+	case SL_SYS_REPLY2_RECV:
+		nr = SL_SYS_REPLY;
+		a[0] = unprotect(z, SL_REPLY2_REPLY(a[0]));
+		break;
 	case SL_SYS_SEND:
 		if (a[0] != SLOT_ECHO && a[0] != SL_SLOT_SERVER)
 			nr = SL_SYS_NBSEND;
