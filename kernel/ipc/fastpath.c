@@ -244,7 +244,7 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 	wq_remove_head(&ep->receivers.list); /* what wq_take_one does to a blocked head */
 	n->blocked = false;
 	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
-	unsigned grant = c->rights & SL_RIGHT_GRANT;
+	unsigned grant = c->rights & SL_RIGHT_GRANT; /* read after the copy: fewer registers live */
 
 	self->ipc_grant = grant != 0;
 	/* An empty slot is all zeros: a leaf needs only these three. */
@@ -277,9 +277,11 @@ static inline void fp_use_reply(cap_t *rc)
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
 
+	/* A caller that blocked in a call waits alone on its own reply queue;
+	 * one whose queued call a receiver took waits on none. */
 	if (caller->wait.queue == &caller->ipc_wq.list)
-		wq_remove_only(&caller->ipc_wq.list, &caller->wait);  /* where only it waits */
-	else if (caller->wait.queue)    /* none: its call was taken from a queue */
+		wq_remove_only(&caller->ipc_wq.list, &caller->wait);
+	else if (caller->wait.queue)
 		wq_remove(caller->wait.queue, &caller->wait);
 	caller->wait.blocked = false;
 	r->caller = NULL;
