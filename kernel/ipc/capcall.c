@@ -107,3 +107,18 @@ int ipc_setup_client(silo_t *client, silo_t *server)
 	spin_unlock(&ipc_lock);
 	return err;
 }
+
+/* ---------------------------------------------------------- the fast path */
+
+/* Here, not in fastpath.c: that file is compiled for callers in assembly
+ * only (see kernel/CMakeLists.txt), and these two have C callers. */
+uint64_t ipc_fastpath_count(void)
+{
+	return ipc_fastpaths;
+}
+
+void ipc_set_fastpath(bool on)
+{
+	ipc_fastpath_on = on;
+	ipc_fastpath_table = on ? ipc_fast_table : ipc_off_table;
+}

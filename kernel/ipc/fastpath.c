@@ -489,7 +489,7 @@ static bool ipc_fast_reply2_recv(trap_frame_t *f)
 	return fp_leave();
 }
 
-static bool (*const fast_table[])(trap_frame_t *) = {
+bool (*const ipc_fast_table[])(trap_frame_t *) = {
 	[SL_SYS_CALL - SL_SYS_CALL] = ipc_fast_call,
 	[SL_SYS_RECV - SL_SYS_CALL] = ipc_fast_recv,
 	[SL_SYS_NBRECV - SL_SYS_CALL] = ipc_fast_none,
@@ -503,24 +503,13 @@ static bool (*const fast_table[])(trap_frame_t *) = {
 	[SL_SYS_MEM_UNMAP - SL_SYS_CALL] = ipc_fast_none,
 	[SL_SYS_REPLY2_RECV - SL_SYS_CALL] = ipc_fast_reply2_recv,
 };
-_Static_assert(sizeof fast_table / sizeof fast_table[0] == SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1,
+_Static_assert(sizeof ipc_fast_table / sizeof ipc_fast_table[0] == SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1,
 	       "one entry per number syscall.S sends here");
 
 /* With ipc.slowpath: every number goes to the generic path. */
-static bool (*const off_table[SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1])(trap_frame_t *) = {
+bool (*const ipc_off_table[SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1])(trap_frame_t *) = {
 	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
 	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
 };
 
-bool (*const *ipc_fastpath_table)(trap_frame_t *) = fast_table;
-
-uint64_t ipc_fastpath_count(void)
-{
-	return ipc_fastpaths;
-}
-
-void ipc_set_fastpath(bool on)
-{
-	ipc_fastpath_on = on;
-	ipc_fastpath_table = on ? fast_table : off_table;
-}
+bool (*const *ipc_fastpath_table)(trap_frame_t *) = ipc_fast_table;
