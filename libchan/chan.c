@@ -350,17 +350,8 @@ typedef uint64_t __attribute__((may_alias)) msg_word_t;
 /* Stores a successful answer's words (the call worked, label CHAN_OK). */
 #define CALL_STORE_WORDS(msg_out)                                               \
 	do {                                                                    \
-		if ((msg_out) && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK) {   \
-			msg_word_t *out_ = (msg_word_t *)(msg_out);             \
-			out_[0] = rdx;                                          \
-			out_[1] = r10;                                          \
-			out_[2] = r8;                                           \
-			out_[3] = r9;                                           \
-			out_[4] = r12;                                          \
-			out_[5] = r13;                                          \
-			out_[6] = r14;                                          \
-			out_[7] = r15;                                          \
-		}                                                               \
+		if ((msg_out) && rax == 0 && SL_TAG_LABEL(rsi) == CHAN_OK)    \
+			SL_IPC_WORDS_STORE((msg_word_t *)(msg_out));            \
 	} while (0)
 
 /*
@@ -369,8 +360,9 @@ typedef uint64_t __attribute__((may_alias)) msg_word_t;
  * stored into out only if the call worked and its label is CHAN_OK (so a
  * failed receive leaves the caller's message alone); RBP points at buf,
  * the message buffer of batches (<abi/ipc.h>). The same register moves as
- * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers. Kept apart
- * from sl_ipc_words (<sys/ipc.h>), which it matches: built on it, the
+ * sl_ipc, minus the sl_msg_t. Blocks until chanserv answers. An asm
+ * statement of its own around the registers <sys/ipc.h> declares
+ * (SL_IPC_WORDS_IN), not a call of sl_ipc_words: built on that, the
  * output words go through the stack, 21 instructions more per message
  * and 46 a ping-pong (measured). Inlined, and the words loaded one by
  * one: through a local copy they went through the stack (30 instructions
@@ -380,19 +372,12 @@ static inline __attribute__((always_inline)) long chan_call_buf(unsigned cap, ui
 								 uint64_t spec, void *msg_out, void *buf)
 {
 	const msg_word_t *in = msg_in;
-	register uint64_t r10 __asm__("r10") = in[1];
-	register uint64_t r8 __asm__("r8") = in[2];
-	register uint64_t r9 __asm__("r9") = in[3];
-	register uint64_t r12 __asm__("r12") = in[4];
-	register uint64_t r13 __asm__("r13") = in[5];
-	register uint64_t r14 __asm__("r14") = in[6];
-	register uint64_t r15 __asm__("r15") = in[7];
-	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = spec;
+	SL_IPC_WORDS_IN(in);
+	uint64_t rdi = cap, rsi = *tag, rbx = spec;
 	long rax = SL_SYS_CALL;
 
 	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_INOUT
 			 : [buf] "m"(buf)
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;
@@ -409,19 +394,12 @@ static inline __attribute__((always_inline)) long chan_call_buf(unsigned cap, ui
 static inline __attribute__((always_inline)) long chan_call_send(unsigned cap, uint64_t *tag, const chan_msg_t *msg)
 {
 	const msg_word_t *in = (const msg_word_t *)msg;
-	register uint64_t r10 __asm__("r10") = in[1];
-	register uint64_t r8 __asm__("r8") = in[2];
-	register uint64_t r9 __asm__("r9") = in[3];
-	register uint64_t r12 __asm__("r12") = in[4];
-	register uint64_t r13 __asm__("r13") = in[5];
-	register uint64_t r14 __asm__("r14") = in[6];
-	register uint64_t r15 __asm__("r15") = in[7];
-	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = 0;
+	SL_IPC_WORDS_IN(in);
+	uint64_t rdi = cap, rsi = *tag, rbx = 0;
 	long rax = SL_SYS_CALL;
 
 	__asm__ volatile("syscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_INOUT
 			 :
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;
@@ -437,19 +415,12 @@ static inline __attribute__((always_inline)) long chan_call_send(unsigned cap, u
 static inline __attribute__((always_inline)) long chan_call_recv(unsigned cap, uint64_t *tag, uint64_t spec,
 								  chan_msg_t *msg_out)
 {
-	register uint64_t r10 __asm__("r10");
-	register uint64_t r8 __asm__("r8");
-	register uint64_t r9 __asm__("r9");
-	register uint64_t r12 __asm__("r12");
-	register uint64_t r13 __asm__("r13");
-	register uint64_t r14 __asm__("r14");
-	register uint64_t r15 __asm__("r15");
-	uint64_t rdx, rdi = cap, rsi = *tag, rbx = spec;
+	SL_IPC_WORDS_UNSET;
+	uint64_t rdi = cap, rsi = *tag, rbx = spec;
 	long rax = SL_SYS_CALL;
 
 	__asm__ volatile("syscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx), "+b"(rbx), "=r"(r10), "=r"(r8),
-			   "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_OUT
 			 :
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;

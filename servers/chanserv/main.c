@@ -85,14 +85,7 @@ static inline __attribute__((always_inline)) void cs_ipc_out(cs_regs_t *m, uint6
 	m->tag = rsi;
 	m->badge = rdi;
 	m->spec = rbx;
-	out[0] = rdx;
-	out[1] = r10;
-	out[2] = r8;
-	out[3] = r9;
-	out[4] = r12;
-	out[5] = r13;
-	out[6] = r14;
-	out[7] = r15;
+	SL_IPC_WORDS_STORE(out);
 }
 
 /*
@@ -101,25 +94,19 @@ static inline __attribute__((always_inline)) void cs_ipc_out(cs_regs_t *m, uint6
  * clobbered (unwrapped badge 1, never used here). Blocks as the call does (recv and reply_recv until a
  * message arrives; reply never). Inlined: as a call it saved and restored
  * six registers and went through `m` in memory on every request. It is
- * sl_ipc_words (<sys/ipc.h>) with RBP loaded by leaq from `batch` itself:
+ * sl_ipc_words (<sys/ipc.h>, whose register declarations it uses) with
+ * RBP loaded by leaq from `batch` itself:
  * the general form loads the pointer from memory, one store and load more
  * per request (measured: 4 instructions a ping-pong).
  */
 static inline __attribute__((always_inline)) long cs_ipc(long nr, unsigned long cap, cs_regs_t *m, const uint64_t *in, uint64_t *out)
 {
-	register uint64_t r10 __asm__("r10") = in[1];
-	register uint64_t r8 __asm__("r8") = in[2];
-	register uint64_t r9 __asm__("r9") = in[3];
-	register uint64_t r12 __asm__("r12") = in[4];
-	register uint64_t r13 __asm__("r13") = in[5];
-	register uint64_t r14 __asm__("r14") = in[6];
-	register uint64_t r15 __asm__("r15") = in[7];
-	uint64_t rdx = in[0], rdi = cap, rsi = m->tag, rbx = m->spec;
+	SL_IPC_WORDS_IN(in);
+	uint64_t rdi = cap, rsi = m->tag, rbx = m->spec;
 	long rax = nr;
 
 	__asm__ volatile("leaq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_INOUT
 			 : [buf] "m"(batch)
 			 : "rcx", "r11", "rbp", "memory");
 	cs_ipc_out(m, out, rsi, rdi, rbx, rdx, r10, r8, r9, r12, r13, r14, r15);
@@ -135,19 +122,12 @@ static inline __attribute__((always_inline)) long cs_ipc(long nr, unsigned long 
 static inline __attribute__((always_inline)) long cs_ipc_nowords(long nr, unsigned long cap, cs_regs_t *m,
 								  uint64_t *out)
 {
-	register uint64_t r10 __asm__("r10");
-	register uint64_t r8 __asm__("r8");
-	register uint64_t r9 __asm__("r9");
-	register uint64_t r12 __asm__("r12");
-	register uint64_t r13 __asm__("r13");
-	register uint64_t r14 __asm__("r14");
-	register uint64_t r15 __asm__("r15");
-	uint64_t rdx, rdi = cap, rsi = m->tag, rbx = m->spec;
+	SL_IPC_WORDS_UNSET;
+	uint64_t rdi = cap, rsi = m->tag, rbx = m->spec;
 	long rax = nr;
 
 	__asm__ volatile("leaq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "=d"(rdx), "+b"(rbx), "=r"(r10), "=r"(r8),
-			   "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_OUT
 			 : [buf] "m"(batch)
 			 : "rcx", "r11", "rbp", "memory");
 	cs_ipc_out(m, out, rsi, rdi, rbx, rdx, r10, r8, r9, r12, r13, r14, r15);
@@ -162,19 +142,12 @@ static inline __attribute__((always_inline)) long cs_ipc_nowords(long nr, unsign
  */
 static inline __attribute__((always_inline)) long cs_ipc_reply(uint32_t token, uint64_t tag, const uint64_t *in)
 {
-	register uint64_t r10 __asm__("r10") = in[1];
-	register uint64_t r8 __asm__("r8") = in[2];
-	register uint64_t r9 __asm__("r9") = in[3];
-	register uint64_t r12 __asm__("r12") = in[4];
-	register uint64_t r13 __asm__("r13") = in[5];
-	register uint64_t r14 __asm__("r14") = in[6];
-	register uint64_t r15 __asm__("r15") = in[7];
-	uint64_t rdx = in[0], rdi = token, rsi = tag, rbx = 0;
+	SL_IPC_WORDS_IN(in);
+	uint64_t rdi = token, rsi = tag, rbx = 0;
 	long rax = SL_SYS_REPLY;
 
 	__asm__ volatile("syscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_INOUT
 			 :
 			 : "rcx", "r11", "rbp", "memory");
 	return rax;

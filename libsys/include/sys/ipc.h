@@ -26,6 +26,49 @@ typedef struct sl_msg {
 long sl_ipc(long nr, unsigned long cap, sl_msg_t *msg);
 
 /*
+ * The data registers of an IPC system call, for code that writes its own
+ * asm statement around them (sl_ipc_words below, chanserv, libchan): the
+ * eight words travel in RDX R10 R8 R9 R12 R13 R14 R15, in that order.
+ * SL_IPC_WORDS_IN(in) declares rdx and r10 ... r15 holding in[0..7];
+ * SL_IPC_WORDS_UNSET declares them for a call that sends no words;
+ * SL_IPC_WORDS_INOUT and SL_IPC_WORDS_OUT are the asm operands for the
+ * two; SL_IPC_WORDS_STORE(out) puts the eight that came back into out.
+ */
+#define SL_IPC_WORDS_IN(in)                                                 \
+	uint64_t rdx = (in)[0];                                             \
+	register uint64_t r10 __asm__("r10") = (in)[1];                     \
+	register uint64_t r8 __asm__("r8") = (in)[2];                       \
+	register uint64_t r9 __asm__("r9") = (in)[3];                       \
+	register uint64_t r12 __asm__("r12") = (in)[4];                     \
+	register uint64_t r13 __asm__("r13") = (in)[5];                     \
+	register uint64_t r14 __asm__("r14") = (in)[6];                     \
+	register uint64_t r15 __asm__("r15") = (in)[7]
+#define SL_IPC_WORDS_UNSET                                                  \
+	uint64_t rdx;                                                       \
+	register uint64_t r10 __asm__("r10");                               \
+	register uint64_t r8 __asm__("r8");                                 \
+	register uint64_t r9 __asm__("r9");                                 \
+	register uint64_t r12 __asm__("r12");                               \
+	register uint64_t r13 __asm__("r13");                               \
+	register uint64_t r14 __asm__("r14");                               \
+	register uint64_t r15 __asm__("r15")
+#define SL_IPC_WORDS_INOUT                                                  \
+	"+d"(rdx), "+r"(r10), "+r"(r8), "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+#define SL_IPC_WORDS_OUT                                                    \
+	"=d"(rdx), "=r"(r10), "=r"(r8), "=r"(r9), "=r"(r12), "=r"(r13), "=r"(r14), "=r"(r15)
+#define SL_IPC_WORDS_STORE(out)                                             \
+	do {                                                                \
+		(out)[0] = rdx;                                             \
+		(out)[1] = r10;                                             \
+		(out)[2] = r8;                                              \
+		(out)[3] = r9;                                              \
+		(out)[4] = r12;                                             \
+		(out)[5] = r13;                                             \
+		(out)[6] = r14;                                             \
+		(out)[7] = r15;                                             \
+	} while (0)
+
+/*
  * The same system call with every register explicit, for hot paths that
  * keep their words where they are: the tag in and out through *tag (RSI),
  * the spec in and unwrapped badge 0 out through *spec (RBX), RDI out (the
@@ -39,33 +82,19 @@ static inline __attribute__((always_inline)) long sl_ipc_words(long nr, unsigned
 								const uint64_t in[SL_MSG_WORDS],
 								uint64_t out[SL_MSG_WORDS], const void *buf)
 {
-	register uint64_t r10 __asm__("r10") = in[1];
-	register uint64_t r8 __asm__("r8") = in[2];
-	register uint64_t r9 __asm__("r9") = in[3];
-	register uint64_t r12 __asm__("r12") = in[4];
-	register uint64_t r13 __asm__("r13") = in[5];
-	register uint64_t r14 __asm__("r14") = in[6];
-	register uint64_t r15 __asm__("r15") = in[7];
-	uint64_t rdx = in[0], rdi = cap, rsi = *tag, rbx = *spec;
+	SL_IPC_WORDS_IN(in);
+	uint64_t rdi = cap, rsi = *tag, rbx = *spec;
 	const void *rbp = buf;          /* every register is taken: RBP is loaded from memory */
 	long rax = nr;
 
 	__asm__ volatile("movq %[buf], %%rbp\n\tsyscall"
-			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+b"(rbx), "+r"(r10), "+r"(r8),
-			   "+r"(r9), "+r"(r12), "+r"(r13), "+r"(r14), "+r"(r15)
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), SL_IPC_WORDS_INOUT
 			 : [buf] "m"(rbp)
 			 : "rcx", "r11", "rbp", "memory");
 	*tag = rsi;
 	*spec = rbx;
 	*badge = rdi;
-	out[0] = rdx;
-	out[1] = r10;
-	out[2] = r8;
-	out[3] = r9;
-	out[4] = r12;
-	out[5] = r13;
-	out[6] = r14;
-	out[7] = r15;
+	SL_IPC_WORDS_STORE(out);
 	return rax;
 }
 
