@@ -120,5 +120,6 @@ uint64_t ipc_fastpath_count(void)
 void ipc_set_fastpath(bool on)
 {
 	ipc_fastpath_on = on;
-	ipc_fastpath_table = on ? ipc_fast_table : ipc_off_table;
+	for (int i = 0; i < IPC_FASTPATH_CALLS; i++)
+		ipc_fastpath_table[i] = on ? ipc_fast_table[i] : ipc_off_table[i];
 }

@@ -137,7 +137,9 @@ static inline bool fp_tag_ok(uint64_t tag)
 	return (tag >> 32 & 0x7f) <= SL_MSG_WORDS;
 }
 
-/* Writes an incoming message without capabilities into dst's registers. */
+/* Writes an incoming message without capabilities into dst's registers;
+ * the caller marks dst answered (fp_done), unless dst runs next and goes
+ * straight to user mode (fp_block_switch). */
 static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t badge,
 			      uint64_t flags)
 {
@@ -150,8 +152,13 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
 	d->rbx = 0;
 	d->rbp = 0;
 	d->rax = SL_OK;
-	dst->ipc_state = IPC_DONE;
-	dst->ipc_result = SL_OK;
+}
+
+/* Marks t's call answered, for it to find when it resumes. */
+static inline void fp_done(thread_t *t)
+{
+	t->ipc_state = IPC_DONE;
+	t->ipc_result = SL_OK;
 }
 
 /*
@@ -161,7 +168,8 @@ static inline void fp_deliver(thread_t *dst, const trap_frame_t *src, uint64_t b
  * passes to the next thread as in sched_block. If that thread blocked in
  * the fast path too and its call is answered, it goes straight back to
  * user mode with the result in its frame; otherwise it wakes where it
- * blocked and finds IPC_DONE (or, killed, dies on its way out). self,
+ * blocked and finds IPC_DONE (or, killed, dies on its way out); a `to`
+ * given is answered and marked here. self,
  * when something switches back to it, finishes its call in
  * ipc_fastpath_resume().
  */
@@ -176,8 +184,10 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 		wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;
-	if (to) {
-		to_user = to->ipc_fast_blocked && !to->killed; /* its answer: fp_deliver */
+	if (to) {       /* answered (fp_deliver), not yet marked */
+		to_user = to->ipc_fast_blocked && !to->killed;
+		if (!to_user)
+			fp_done(to);
 	} else {
 		to = sched_fast_pick();
 		to_user = to->ipc_fast_blocked && to->ipc_state == IPC_DONE && !to->killed;
@@ -314,8 +324,6 @@ static inline thread_t *fp_answer_label(cap_t *rc, uint32_t label)
 	d->rbx = 0;
 	d->rbp = 0;
 	d->rax = SL_OK;
-	caller->ipc_state = IPC_DONE;
-	caller->ipc_result = SL_OK;
 	fp_use_reply(rc);
 	return caller;
 }
@@ -328,7 +336,10 @@ static inline __attribute__((always_inline)) bool fastpath_reply(thread_t *self,
 
 	if (fp_bail(!rc))
 		return false;
-	sched_wake(fp_answer(rc, f));
+	thread_t *caller = fp_answer(rc, f);
+
+	fp_done(caller);
+	sched_wake(caller);
 	f->rax = SL_OK;
 	return true;
 }
@@ -394,6 +405,7 @@ static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *
 
 	thread_t *caller = fp_answer(rc, f);
 	if (c2) {
+		fp_done(caller);
 		sched_wake(caller);
 		caller = fp_answer_label(c2, label);
 	}
@@ -406,11 +418,12 @@ static inline __attribute__((always_inline)) void fastpath_reply_recv(thread_t *
 /* spin_lock(&ipc_lock) for a caller that runs with interrupts off
  * already: nothing to save or clear. Every way out lets go with held = 0
  * (fp_leave, or the switch, which passes the lock as sched_block does),
- * so `saved` is never read. */
+ * so `saved` is never read. On one CPU the lock is always free here:
+ * every holder keeps interrupts off until it lets go, and only user mode
+ * makes system calls, so no holder can be interrupted by this entry;
+ * spin_lock's recursion check would never fire. */
 static inline void fp_lock(void)
 {
-	if (ipc_lock.held)
-		panic("spin_lock: %s already held (recursion)", ipc_lock.name);
 	ipc_lock.held = 1;
 }
 
@@ -503,13 +516,19 @@ bool (*const ipc_fast_table[])(trap_frame_t *) = {
 	[SL_SYS_MEM_UNMAP - SL_SYS_CALL] = ipc_fast_none,
 	[SL_SYS_REPLY2_RECV - SL_SYS_CALL] = ipc_fast_reply2_recv,
 };
-_Static_assert(sizeof ipc_fast_table / sizeof ipc_fast_table[0] == SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1,
+_Static_assert(sizeof ipc_fast_table / sizeof ipc_fast_table[0] == IPC_FASTPATH_CALLS,
 	       "one entry per number syscall.S sends here");
 
 /* With ipc.slowpath: every number goes to the generic path. */
-bool (*const ipc_off_table[SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1])(trap_frame_t *) = {
+bool (*const ipc_off_table[IPC_FASTPATH_CALLS])(trap_frame_t *) = {
 	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
 	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
 };
 
-bool (*const *ipc_fastpath_table)(trap_frame_t *) = ipc_fast_table;
+/* What syscall_entry calls: one of the two above, copied by
+ * ipc_set_fastpath at boot (all "no" until then), so the entry reads
+ * the function straight from it. */
+bool (*ipc_fastpath_table[IPC_FASTPATH_CALLS])(trap_frame_t *) = {
+	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
+	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
+};

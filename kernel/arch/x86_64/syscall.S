@@ -44,8 +44,7 @@ syscall_entry:
 	leaq -20(%rax), %rcx
 	cmpq $11, %rcx
 	ja 1f
-	movq ipc_fastpath_table(%rip), %rax     /* all "no" with ipc.slowpath */
-	call *(%rax,%rcx,8)
+	call *ipc_fastpath_table(,%rcx,8)      /* all "no" with ipc.slowpath */
 	testb %al, %al
 	jnz syscall_exit_irqs_off
 	movq %rsp, %rdi

@@ -6,6 +6,7 @@
 #include <kernel/sched_arch.h>
 
 void arch_switch(uint64_t *save_rsp, uint64_t next_rsp);
+void arch_switch_to_fast_blocked(uint64_t *save_rsp, trap_frame_t *frame); /* fastswitch.S */
 extern const char thread_entry_stub[];
 
 void arch_thread_setup(thread_t *t)
@@ -23,5 +24,8 @@ void arch_thread_setup(thread_t *t)
 void arch_switch_to(thread_t *prev, thread_t *next)
 {
 	arch_switch_machine(prev, next);
-	arch_switch(&prev->ctx_rsp, next->ctx_rsp);
+	if (next->ipc_fast_blocked)     /* no saved context: see fastswitch.S */
+		arch_switch_to_fast_blocked(&prev->ctx_rsp, next->uframe);
+	else
+		arch_switch(&prev->ctx_rsp, next->ctx_rsp);
 }

@@ -10,6 +10,7 @@
 #ifndef KERNEL_IPC_H
 #define KERNEL_IPC_H
 
+#include <abi/syscall.h>
 #include <arch/trap.h>
 #include <kernel/cspace.h>
 #include <kernel/waitq.h>
@@ -112,7 +113,8 @@ void ipc_release_all(void);
  * returns false, having changed nothing, when the generic path must handle
  * the call. Called from the system-call entry (syscall.S) with interrupts
  * off and no lock held; takes ipc_lock. */
-extern bool (*const *ipc_fastpath_table)(trap_frame_t *f);
+#define IPC_FASTPATH_CALLS (SL_SYS_REPLY2_RECV - SL_SYS_CALL + 1)
+extern bool (*ipc_fastpath_table[IPC_FASTPATH_CALLS])(trap_frame_t *f);
 
 /* Off with ipc.slowpath (ipc_set_fastpath). */
 extern bool ipc_fastpath_on;

@@ -49,6 +49,9 @@ typedef struct thread {
 	struct silo *silo;              /* NULL for kernel threads */
 	struct trap_frame *uframe;      /* user registers of the current system call */
 	void *fpu_state;                /* fpu_area aligned as the architecture needs */
+	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on its
+					 * kernel stack but its user frame, and no
+					 * saved context (guarded by ipc_lock) */
 
 	uint64_t slot;                  /* kernel-stack slot, while kstack_mapped */
 	thread_state_t state;
@@ -81,8 +84,6 @@ typedef struct thread {
 	struct endpoint *ipc_ep;        /* the endpoint a receiver waits on */
 	struct reply *ipc_reply;        /* a caller's reply object */
 	waitq_t ipc_wq;                 /* a caller waits for its reply here */
-	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on
-					 * its kernel stack but its user frame */
 	/* The IPC fast path's slot lookups in the thread's own cspace, kept
 	 * for the next call (kernel/ipc/fastpath.c): the entries of the
 	 * capability slots and the reply slot it named last, and of the
