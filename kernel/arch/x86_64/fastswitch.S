@@ -52,9 +52,7 @@
 	movq %rax, %cr3
 4:	/* The stack interrupts and system calls from user mode land on. */
 	movq THREAD_KSTACK_TOP(%rsi), %rax
-	movq %rax, %gs:PERCPU_KERNEL_RSP
-	movq %gs:PERCPU_TSS_RSP0, %rcx
-	movq %rax, (%rcx)
+	movq %rax, %gs:PERCPU_KERNEL_RSP        /* the TSS's rsp[0] */
 	testl %r9d, %r9d
 	jz fast_switch_in_kernel
 	movq THREAD_UFRAME(%rsi), %rsp

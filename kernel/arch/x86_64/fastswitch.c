@@ -18,5 +18,6 @@ _Static_assert(offsetof(thread_t, ipc_fast_blocked) == THREAD_FAST_BLOCKED &&
 	       sizeof(((thread_t *)0)->ipc_fast_blocked) == 1, "asm_offsets.h: THREAD_FAST_BLOCKED");
 _Static_assert(offsetof(silo_t, space) == SILO_SPACE, "asm_offsets.h: SILO_SPACE");
 _Static_assert(offsetof(struct vm_space_rec, root) == VM_SPACE_ROOT, "asm_offsets.h: VM_SPACE_ROOT");
-_Static_assert(offsetof(percpu_t, kernel_rsp) == PERCPU_KERNEL_RSP, "percpu.h: PERCPU_KERNEL_RSP");
-_Static_assert(offsetof(percpu_t, tss_rsp0) == PERCPU_TSS_RSP0, "percpu.h: PERCPU_TSS_RSP0");
+_Static_assert(offsetof(percpu_t, user_rsp) == PERCPU_USER_RSP, "percpu.h: PERCPU_USER_RSP");
+_Static_assert(offsetof(percpu_t, tss.rsp[0]) == PERCPU_KERNEL_RSP && PERCPU_KERNEL_RSP % 8 == 0,
+	       "percpu.h: PERCPU_KERNEL_RSP");

@@ -15,21 +15,12 @@
 #define IST_STACK_SIZE 8192
 
 typedef struct __attribute__((packed)) {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} tss_t;
-
-typedef struct __attribute__((packed)) {
 	uint16_t limit;
 	uint64_t base;
 } descriptor_ptr_t;
 
-static tss_t tss;
+/* The boot CPU's data, its TSS included; in the kernel GS points at it. */
+static percpu_t cpu0;
 static uint8_t ist_stacks[2][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Null, kernel code, kernel data, user data, user code, TSS (two slots). */
@@ -44,8 +35,8 @@ static uint64_t gdt[7] = {
 
 static void gdt_set_tss(void)
 {
-	uint64_t base = (uint64_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
+	uint64_t base = (uint64_t)&cpu0.tss;
+	uint64_t limit = sizeof(cpu0.tss) - 1;
 
 	gdt[5] = (limit & 0xffff) | (base & 0xffffff) << 16 |
 		 0x89ull << 40 |                /* present, 64-bit TSS available */
@@ -57,9 +48,9 @@ void gdt_init(void)
 {
 	descriptor_ptr_t ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
 
-	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)ist_stacks[0] + IST_STACK_SIZE;
-	tss.ist[IST_NMI - 1] = (uint64_t)ist_stacks[1] + IST_STACK_SIZE;
-	tss.iomap_base = sizeof(tss);           /* no I/O permission bitmap */
+	cpu0.tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)ist_stacks[0] + IST_STACK_SIZE;
+	cpu0.tss.ist[IST_NMI - 1] = (uint64_t)ist_stacks[1] + IST_STACK_SIZE;
+	cpu0.tss.iomap_base = sizeof(cpu0.tss); /* no I/O permission bitmap */
 	gdt_set_tss();
 
 	__asm__ volatile(
@@ -82,13 +73,10 @@ void gdt_init(void)
 		: "rax", "memory");
 }
 
-static percpu_t cpu0;
-
 /* In the kernel GS points at cpu0; swapgs on the way in and out of user
  * mode trades it with the user's (always 0: silos have no TLS yet). */
 void percpu_init(void)
 {
-	cpu0.tss_rsp0 = (tss_word_t *)((uint8_t *)&tss + offsetof(tss_t, rsp));
 	wrmsr(MSR_GS_BASE, (uint64_t)&cpu0);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 }
