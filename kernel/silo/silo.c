@@ -272,6 +272,7 @@ static thread_t *silo_thread_alloc(silo_t *s, int slot, int *err)
 		return NULL;
 	}
 	t->silo = s;
+	t->space_root = s->space->root;
 	t->user_slot = slot;
 	s->threads[slot] = t;
 	s->live_threads++;

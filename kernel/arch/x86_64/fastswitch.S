@@ -43,9 +43,7 @@
 	movq THREAD_FPU_STATE(%rsi), %rcx
 	\load (%rcx)
 1:	/* Address space: the silo's, or the kernel's for a kernel thread. */
-	movq THREAD_SILO(%rsi), %rax
-	movq SILO_SPACE(%rax), %rax
-	movq VM_SPACE_ROOT(%rax), %rax
+	movq THREAD_SPACE_ROOT(%rsi), %rax
 3:	movq %cr3, %rcx
 	cmpq %rax, %rcx
 	je 4f

@@ -49,6 +49,7 @@ typedef struct thread {
 	struct silo *silo;              /* NULL for kernel threads */
 	struct trap_frame *uframe;      /* user registers of the current system call */
 	void *fpu_state;                /* fpu_area aligned as the architecture needs */
+	uint64_t space_root;            /* a silo thread's: its silo's page-table root */
 	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on its
 					 * kernel stack but its user frame, and no
 					 * saved context (guarded by ipc_lock) */

@@ -16,7 +16,7 @@
 
 static inline void arch_switch_machine(thread_t *prev, thread_t *next)
 {
-	uint64_t root = next->silo ? next->silo->space->root : vm_kernel_space()->root;
+	uint64_t root = next->silo ? next->space_root : vm_kernel_space()->root;
 
 	if (read_cr3() != root)
 		write_cr3(root);
