@@ -162,7 +162,8 @@ static inline void fp_done(thread_t *t)
 }
 
 /*
- * Blocks self on q, in the state the caller set, with nothing on its
+ * Blocks self on q (NULL: on no queue, as a caller waits for its answer:
+ * only its reply capability leads to it), in the state the caller set, with nothing on its
  * kernel stack but its user frame, and runs `to` at once, or (to NULL)
  * the next thread of the run queues. Entered with ipc_lock held, which
  * passes to the next thread as in sched_block. If that thread blocked in
@@ -178,9 +179,7 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 	bool to_user;
 
 	self->wait.blocked = true;      /* no timeout: timed_out is not read */
-	if (q == &self->ipc_wq)         /* a caller: its own reply queue, where only it waits */
-		wq_insert_empty(&q->list, &self->wait);
-	else
+	if (q)
 		wq_insert(&q->list, &self->wait);
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;
@@ -265,7 +264,7 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 	r->caller = self;
 	self->ipc_spec = spec;
 	self->ipc_state = IPC_WAIT_REPLY;
-	fp_block_switch(self, &self->ipc_wq, dst);
+	fp_block_switch(self, NULL, dst);
 }
 
 /* rc if it holds a reply capability answering a caller that waits, and
@@ -287,11 +286,10 @@ static inline void fp_use_reply(cap_t *rc)
 	reply_t *r = rc->obj;
 	thread_t *caller = r->caller;
 
-	/* A caller that blocked in a call waits alone on its own reply queue;
-	 * one whose queued call a receiver took waits on none. */
-	if (caller->wait.queue == &caller->ipc_wq.list)
-		wq_remove_only(&caller->ipc_wq.list, &caller->wait);
-	else if (caller->wait.queue)
+	/* A caller that blocked in the fast path waits on no queue, nor
+	 * does one whose queued call a receiver took; one that blocked in
+	 * the generic path waits on its own reply queue. */
+	if (caller->wait.queue)
 		wq_remove(caller->wait.queue, &caller->wait);
 	caller->wait.blocked = false;
 	r->caller = NULL;
@@ -428,14 +426,14 @@ static inline void fp_lock(void)
 }
 
 /* The start of each entry below: the caller is a silo thread (only user
- * mode makes system calls), its frame is f. */
+ * mode makes system calls), its frame is f, which is its uframe (a
+ * system call's frame is always at the top of the thread's kernel stack:
+ * see arch_thread_setup). */
 static inline thread_t *fp_enter(trap_frame_t *f)
 {
-	thread_t *self = thread_current();
-
-	self->uframe = f;
+	(void)f;
 	fp_lock();
-	return self;
+	return thread_current();
 }
 
 /* fp_lock's pair for a call the generic path takes: interrupts stay off. */

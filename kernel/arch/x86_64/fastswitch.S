@@ -77,8 +77,11 @@ arch_fast_switch:
 	fast_switch_rest fxrstor64
 
 /* next goes on in the kernel: where it blocked, or, if it blocked in the
- * fast path, in fastpath_resume_stub on its frame. */
+ * fast path, in fastpath_resume_stub on its frame. Either way it runs
+ * finish_switch first, which reads sched_switched_from (prev, blocked:
+ * nothing to reap). Going straight to user mode needs neither. */
 fast_switch_in_kernel:
+	movq %rdi, sched_switched_from(%rip)
 	cmpb $0, THREAD_FAST_BLOCKED(%rsi)
 	jne 1f
 	movq THREAD_CTX_RSP(%rsi), %rsp

@@ -18,6 +18,10 @@ void arch_thread_setup(thread_t *t)
 	for (int i = 0; i < 6; i++)             /* rbp rbx r12 r13 r14 r15 */
 		*--sp = 0;
 	t->ctx_rsp = (uint64_t)sp;
+	/* Where system calls and traps from user mode put the user's
+	 * registers: the kernel stack is empty whenever the thread runs in
+	 * user mode, so the frame is always at its top. */
+	t->uframe = (trap_frame_t *)t->kstack_top - 1;
 	fpu_thread_init(t);
 }
 

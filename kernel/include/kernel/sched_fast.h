@@ -8,7 +8,6 @@
 #include <kernel/sched_arch.h>
 #include <kernel/thread.h>
 
-extern thread_t *sched_switched_from;  /* sched.c: for the thread that resumes */
 extern uint64_t sched_switches;
 
 /*
@@ -29,7 +28,8 @@ static inline __attribute__((always_inline, noreturn)) void sched_fast_switch(th
 	next->state = THREAD_RUNNING;
 	sched_switches++;
 	sched_current = next;
-	sched_switched_from = prev;
+	/* sched_switched_from is set only if next resumes in the kernel,
+	 * where finish_switch reads it (arch_fast_switch). */
 	arch_fast_switch(prev, next, next_in_user);
 }
 

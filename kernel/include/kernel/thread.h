@@ -47,7 +47,8 @@ typedef struct thread {
 	uint64_t kstack_top;
 	int64_t id;                     /* unique, never reused (64 bits do not wrap) */
 	struct silo *silo;              /* NULL for kernel threads */
-	struct trap_frame *uframe;      /* user registers of the current system call */
+	struct trap_frame *uframe;      /* user registers of the current system call
+					 * (fixed: the top of its kernel stack) */
 	void *fpu_state;                /* fpu_area aligned as the architecture needs */
 	uint64_t space_root;            /* a silo thread's: its silo's page-table root */
 	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on its

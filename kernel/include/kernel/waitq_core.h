@@ -80,22 +80,6 @@ static inline void wq_remove_head(wq_list_t *q)
 	n->queue = NULL;
 }
 
-/* wq_insert for a node on no list and a q that is empty: the IPC fast
- * path's caller on its own reply queue. */
-static inline void wq_insert_empty(wq_list_t *q, wq_node_t *n)
-{
-	n->queue = q;
-	n->next = n->prev = NULL;
-	q->head = q->tail = n;
-}
-
-/* wq_remove for the only node of q: the IPC fast path's answered caller. */
-static inline void wq_remove_only(wq_list_t *q, wq_node_t *n)
-{
-	q->head = q->tail = NULL;
-	n->queue = NULL;
-}
-
 /* Takes the first blocked node off q, clears its flag and returns it.
  * Nodes before it that are no longer blocked are dropped from q. */
 wq_node_t *wq_take_one(wq_list_t *q);

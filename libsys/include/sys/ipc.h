@@ -98,18 +98,49 @@ static inline __attribute__((always_inline)) long sl_ipc_words(long nr, unsigned
 	return rax;
 }
 
-static inline long sl_send(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_SEND, ep, m); }
-static inline long sl_nbsend(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_NBSEND, ep, m); }
-static inline long sl_call(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_CALL, ep, m); }
-static inline long sl_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_RECV, ep, m); }
-static inline long sl_nbrecv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_NBRECV, ep, m); }
-static inline long sl_reply(sl_slot_t reply, sl_msg_t *m) { return sl_ipc(SL_SYS_REPLY, reply, m); }
-static inline long sl_reply_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc(SL_SYS_REPLY_RECV, ep, m); }
+/*
+ * sl_ipc inline: the same registers loaded from and stored back to *m,
+ * without a call, so a caller in a loop saves its callee-saved registers
+ * once rather than on every message. RBP is kept (pushed below the red
+ * zone and popped again), so this builds with or without frame pointers;
+ * it carries no message buffer (NULL) in, and spec_out2 out.
+ */
+static inline __attribute__((always_inline)) long sl_ipc_msg(long nr, unsigned long cap, sl_msg_t *m)
+{
+	SL_IPC_WORDS_IN(m->w);
+	uint64_t rdi = cap, rsi = m->tag, rbx = m->spec, rbp_out;
+	long rax = nr;
+
+	__asm__ volatile("leaq -128(%%rsp), %%rsp\n\t" /* past the red zone */
+			 "pushq %%rbp\n\t"
+			 "xorl %%ebp, %%ebp\n\t"
+			 "syscall\n\t"
+			 "movq %%rbp, %%rcx\n\t"
+			 "popq %%rbp\n\t"
+			 "leaq 128(%%rsp), %%rsp"
+			 : "+a"(rax), "+D"(rdi), "+S"(rsi), "+b"(rbx), "=c"(rbp_out), SL_IPC_WORDS_INOUT
+			 :
+			 : "r11", "memory");
+	m->tag = rsi;
+	SL_IPC_WORDS_STORE(m->w);
+	m->badge = rdi;
+	m->spec = rbx;
+	m->spec_out2 = rbp_out;
+	return rax;
+}
+
+static inline long sl_send(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_SEND, ep, m); }
+static inline long sl_nbsend(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_NBSEND, ep, m); }
+static inline long sl_call(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_CALL, ep, m); }
+static inline long sl_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_RECV, ep, m); }
+static inline long sl_nbrecv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_NBRECV, ep, m); }
+static inline long sl_reply(sl_slot_t reply, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_REPLY, reply, m); }
+static inline long sl_reply_recv(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_REPLY_RECV, ep, m); }
 /* reply_recv that first answers the caller behind reply capability
  * `second` (0: none) with `label` alone: no words, no capabilities. */
 static inline long sl_reply2_recv(sl_slot_t ep, sl_slot_t second, uint32_t label, sl_msg_t *m)
 {
-	return sl_ipc(SL_SYS_REPLY2_RECV, SL_REPLY2(ep, second, label), m);
+	return sl_ipc_msg(SL_SYS_REPLY2_RECV, SL_REPLY2(ep, second, label), m);
 }
 
 /* Capability operations. */
