@@ -39,7 +39,6 @@
 #define fp_bail(cond) __builtin_expect(!!(cond), 0)
 
 bool ipc_fastpath_on = true;
-uint64_t ipc_fastpaths;
 
 /* The entry of slot in cs, or NULL where the generic path has to decide
  * (slot 0, out of range, no chunk of slots yet). */
@@ -197,7 +196,6 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 		to->ipc_fast_blocked = false;
 		to->ipc_state = IPC_IDLE; /* its call is over */
 	}
-	ipc_fastpaths++;
 	sched_fast_switch(to, to_user);
 }
 
@@ -255,8 +253,10 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 	fp_deliver(dst, f, c->badge, SL_TAG_CALL);
 	unsigned grant = c->rights & SL_RIGHT_GRANT; /* read after the copy: fewer registers live */
 
-	self->ipc_grant = grant != 0;
-	/* An empty slot is all zeros: a leaf needs only these three. */
+	/* The reply capability carries the grant right of the capability
+	 * called (self->ipc_grant serves only a call queued for a receiver,
+	 * which this is not). An empty slot is all zeros: a leaf needs only
+	 * these three. */
 	rc->obj = r;
 	rc->type = SL_CAP_REPLY;
 	rc->rights = SL_RIGHT_SEND | grant;

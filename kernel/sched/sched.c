@@ -26,7 +26,8 @@ static thread_t *idle;
 thread_t *sched_switched_from;          /* for the thread that resumes */
 static bool need_resched;
 static uint64_t ticks;
-uint64_t sched_switches;
+uint64_t sched_switches;                /* by schedule() */
+uint64_t sched_fast_switches;           /* by sched_fast_switch (<kernel/sched_fast.h>) */
 static uint64_t preemptions;
 static thread_t *handoff;               /* runs next, skipping the run queues */
 
@@ -39,7 +40,7 @@ uint64_t sched_ticks(void)
 
 uint64_t sched_context_switches(void)
 {
-	return sched_switches;
+	return sched_switches + sched_fast_switches;
 }
 
 static void rq_push(thread_t *t)

@@ -85,9 +85,6 @@ _Static_assert(SL_SYS_CALL == 20 && SL_SYS_REPLY2_RECV == 31, "syscall_entry's f
  * from syscall_entry, already tried those it may take). Interrupts on. */
 void syscall_dispatch(trap_frame_t *f)
 {
-	if (f != thread_current()->uframe)      /* set once by arch_thread_setup */
-		panic("syscall: frame %p is not the thread's %p", (void *)f,
-		      (void *)thread_current()->uframe);
 	f->rax = (uint64_t)dispatch(f->rax, f);
 	silo_return_to_user();
 }

@@ -8,7 +8,7 @@
 #include <kernel/sched_arch.h>
 #include <kernel/thread.h>
 
-extern uint64_t sched_switches;
+extern uint64_t sched_fast_switches;  /* sched.c: switches made here */
 
 /*
  * The current thread blocks (no timeout) with nothing on its kernel stack
@@ -26,7 +26,7 @@ static inline __attribute__((always_inline, noreturn)) void sched_fast_switch(th
 
 	prev->state = THREAD_BLOCKED;
 	next->state = THREAD_RUNNING;
-	sched_switches++;
+	sched_fast_switches++;
 	sched_current = next;
 	/* sched_switched_from is set only if next resumes in the kernel,
 	 * where finish_switch reads it (arch_fast_switch). */
