@@ -1,10 +1,16 @@
 /*
- * fpuclean dirty MS | check N
+ * fpuclean dirty MS | calls N SEED | check N
  *
  * dirty: loads junk into every x87, SSE and (where the CPU and kernel
  * enable it) AVX register, FCW, FSW, the x87 tags and MXCSR, then spins and
  * yields for MS milliseconds without touching them, and checks that
  * preemption and system calls gave every register back unchanged.
+ *
+ * calls: the same junk, its SSE and AVX registers varied by SEED (so
+ * that two silos hold different values), held through N calls to the
+ * server (an echoserv ping of no words, made at register level): every
+ * switch of the IPC paths, to the server and back, must give every
+ * register back unchanged.
  *
  * check: starts N fresh threads one after another (its own main thread
  * dirties its registers before every other one) while the dirty silo runs.
@@ -13,6 +19,8 @@
  * stack empty, last-instruction pointers 0, st0-7, xmm0-15 and the upper
  * halves of ymm0-15 zero.
  */
+#include "echo_proto.h"
+#include <sys/ipc.h>
 #include <sys/sluice.h>
 
 #define CAP_IMAGE 512
@@ -39,6 +47,7 @@ typedef struct {
 void fpu_load(const fpu_cap_t *cap);
 void fpu_store(fpu_cap_t *cap);
 long fpu_dirty_run(const fpu_cap_t *junk, fpu_cap_t *out, uint64_t deadline_ms);
+long fpu_dirty_calls(const fpu_cap_t *junk, fpu_cap_t *out, long n, uint64_t tag, unsigned long ep);
 int fpu_fresh_thread(void *cap);
 int fpu_fresh_check(fpu_cap_t *cap);
 
@@ -98,6 +107,22 @@ static int diff_at(const uint8_t *a, const uint8_t *b, int from, int to)
 	return -1;
 }
 
+/* The first byte of the captured state (out) that is not the junk
+ * loaded, or -1. FOP, FIP and FDP are left out: CPUs may store them only
+ * with an exception pending. */
+static int junk_changed_at(void)
+{
+	int at = diff_at(junk.image, out.image, 0, FX_FOP);
+
+	if (at < 0)
+		at = diff_at(junk.image, out.image, FX_MXCSR, FX_MXCSR_MASK);
+	if (at < 0)
+		at = diff_at(junk.image, out.image, FX_REGS, FX_REGS_END);
+	if (at < 0 && junk.avx && diff_at(junk.upper, out.upper, 0, CAP_UPPER) >= 0)
+		at = CAP_IMAGE + diff_at(junk.upper, out.upper, 0, CAP_UPPER);
+	return at;
+}
+
 static int run_dirty(uint64_t ms)
 {
 	junk_build(&junk);
@@ -105,20 +130,32 @@ static int run_dirty(uint64_t ms)
 	printf("fpuclean dirty: holding junk registers%s for %llu ms\n", junk.avx ? " (avx too)" : "",
 	       (unsigned long long)ms);
 	long yields = fpu_dirty_run(&junk, &out, sl_clock_ms() + ms);
-	/* FOP, FIP and FDP are left out: CPUs may store them only with an
-	 * exception pending. */
-	int at = diff_at(junk.image, out.image, 0, FX_FOP);
-	if (at < 0)
-		at = diff_at(junk.image, out.image, FX_MXCSR, FX_MXCSR_MASK);
-	if (at < 0)
-		at = diff_at(junk.image, out.image, FX_REGS, FX_REGS_END);
-	if (at < 0 && junk.avx && diff_at(junk.upper, out.upper, 0, CAP_UPPER) >= 0)
-		at = CAP_IMAGE + diff_at(junk.upper, out.upper, 0, CAP_UPPER);
+	int at = junk_changed_at();
 	if (at >= 0) {
 		printf("fpuclean dirty: register state changed at byte %d after %ld yields\n", at, yields);
 		return 1;
 	}
 	printf("fpuclean dirty: %ld yields, registers intact: ok\n", yields);
+	return 0;
+}
+
+static int run_calls(long n, unsigned seed)
+{
+	junk_build(&junk);
+	for (int i = FX_REGS + 128; i < FX_REGS_END; i++)  /* xmm0-15 */
+		junk.image[i] ^= (uint8_t)(seed * 29 + i);
+	for (int i = 0; i < CAP_UPPER; i++)
+		junk.upper[i] ^= (uint8_t)(seed * 17 + i);
+	out.avx = junk.avx;
+	long failed = fpu_dirty_calls(&junk, &out, n, SL_TAG(ECHO_PING, 0, 0), SL_SLOT_SERVER);
+	int at = junk_changed_at();
+	if (at >= 0 || failed) {
+		printf("fpuclean calls %u: %ld of %ld calls failed, register state changed at byte %d\n",
+		       seed, failed, n, at);
+		return 1;
+	}
+	printf("fpuclean calls %u: %ld calls answered, registers%s intact: ok\n", seed, n,
+	       junk.avx ? " (avx too)" : "");
 	return 0;
 }
 
@@ -181,8 +218,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 2 && strcmp(argv[1], "dirty") == 0)
 		return run_dirty((uint64_t)strtol_simple(argv[2]));
+	if (argc > 3 && strcmp(argv[1], "calls") == 0)
+		return run_calls(strtol_simple(argv[2]), (unsigned)strtol_simple(argv[3]));
 	if (argc > 2 && strcmp(argv[1], "check") == 0)
 		return run_check((int)strtol_simple(argv[2]));
-	printf("usage: fpuclean dirty MS | check N\n");
+	printf("usage: fpuclean dirty MS | calls N SEED | check N\n");
 	return 2;
 }

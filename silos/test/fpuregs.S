@@ -10,6 +10,7 @@
 #define CAP_AVX 768
 #define SYS_YIELD 7
 #define SYS_CLOCK 9
+#define SYS_CALL 20
 
 	.text
 
@@ -65,6 +66,53 @@ fpu_dirty_run:
 	movq %rbx, %rax
 	popq %r13
 	popq %r12
+	popq %rbx
+	ret
+
+/*
+ * long fpu_dirty_calls(const void *junk, void *out, long n, uint64_t tag,
+ *                      unsigned long ep)
+ * Loads junk, then makes n calls on ep with tag (which must ask for an
+ * answer of no words) from raw system calls: an answer of no words leaves
+ * RDX, R8-R10 and R12-R15 as they were, and touches no FPU register.
+ * Stores the registers into out and returns how many calls failed.
+ */
+	.globl fpu_dirty_calls
+fpu_dirty_calls:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	pushq %r8                       /* ep, at (%rsp) */
+	movq %rsi, %r12                 /* out */
+	movq %rdx, %r13                 /* calls left */
+	movq %rcx, %r15                 /* tag */
+	xorl %r14d, %r14d               /* calls failed */
+	call fpu_load
+	testq %r13, %r13
+	jle 3f
+1:	movl $SYS_CALL, %eax
+	movq (%rsp), %rdi
+	movq %r15, %rsi
+	xorl %ebx, %ebx                 /* spec: no slots */
+	xorl %ebp, %ebp                 /* no message buffer */
+	syscall
+	testq %rax, %rax
+	jz 2f
+	incq %r14
+2:	decq %r13
+	jnz 1b
+3:	movq %r12, %rdi
+	call fpu_store
+	movq %r14, %rax
+	popq %r8
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
 	popq %rbx
 	ret
 
