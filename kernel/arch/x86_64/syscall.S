@@ -4,12 +4,7 @@
  * SYSCALL arrives with interrupts masked (FMASK), the user's RIP in RCX and
  * RFLAGS in R11, and the user stack still loaded. FMASK has cleared every
  * flag (<arch/rflags.h>), so nothing user code set in RFLAGS reaches the
- * kernel. On the way out R11 is the saved value as it is: only this entry
- * writes a system call's frame, with what the CPU put in R11 at CPL 3,
- * which has IF set and IOPL 0 (user code cannot change either) and holds
- * no flag but those user code may set (RFLAGS_USER_MASK, RFLAGS_USER_SET);
- * SYSRET itself clears RF and VM. Code that ever writes a frame's RFLAGS
- * must keep to that. The entry switches to the
+ * kernel; on the way out R11 keeps only the flags user code may set. The entry switches to the
  * thread's kernel stack (per-CPU data through GS) and builds the same
  * trap_frame_t an interrupt would, so the C side sees one frame shape.
  * Number in RAX, arguments in RDI RSI RDX R10 R8 R9, result in RAX.
@@ -63,7 +58,9 @@ syscall_exit_irqs_off:          /* also the IPC fast path's way out (fastswitch.
 	addq $16, %rsp          /* vector, error */
 	popq %rcx               /* user RIP */
 	addq $8, %rsp           /* CS */
-	popq %r11               /* user RFLAGS, as SYSCALL saved them */
+	popq %r11               /* user RFLAGS */
+	andq $RFLAGS_USER_MASK, %r11
+	orq $RFLAGS_USER_SET, %r11
 	popq %rsp               /* user RSP; SS is implied by SYSRET */
 	swapgs
 	sysretq
