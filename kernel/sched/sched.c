@@ -24,7 +24,7 @@ static tq_list_t timeouts;
 thread_t *sched_current;                /* thread_current() */
 static thread_t *idle;
 thread_t *sched_switched_from;          /* for the thread that resumes */
-static bool need_resched;
+bool sched_need_resched;              /* a switch is owed: at the next interrupt or system-call exit */
 static uint64_t ticks;
 uint64_t sched_switches;                /* by schedule() */
 uint64_t sched_fast_switches;           /* by sched_fast_switch (<kernel/sched_fast.h>) */
@@ -96,7 +96,7 @@ static inline thread_t *pick_next(void)
 	handoff = NULL;
 	if (!next)
 		next = idle;
-	need_resched = false;
+	sched_need_resched = false;
 	next->ticks_left = SCHED_QUANTUM;
 	return next;
 }
@@ -159,7 +159,7 @@ void sched_make_ready(thread_t *t)
 	t->state = THREAD_READY;
 	rq_push(t);
 	if (t->prio < sched_current->prio)
-		need_resched = true;
+		sched_need_resched = true;
 	arch_irq_restore(s);
 }
 
@@ -172,7 +172,7 @@ void sched_wake(thread_t *t)
 	t->state = THREAD_READY;
 	rq_push(t);
 	if (t->prio < sched_current->prio || sched_current == idle)
-		need_resched = true;
+		sched_need_resched = true;
 }
 
 /*
@@ -191,7 +191,7 @@ void sched_wake_handoff(thread_t *t)
 	tq_disarm(&timeouts, &t->timeout);
 	t->state = THREAD_READY;
 	handoff = t;
-	need_resched = true;    /* never stranded, even if the caller runs on */
+	sched_need_resched = true;    /* never stranded, even if the caller runs on */
 }
 
 
@@ -262,14 +262,14 @@ void sched_tick(void)
 	}
 	if (sched_current != idle && --sched_current->ticks_left <= 0 &&
 	    rq_has_at_or_above(sched_current->prio))
-		need_resched = true;
+		sched_need_resched = true;
 	if (sched_current == idle && rq_has_at_or_above(PRIO_IDLE))
-		need_resched = true;
+		sched_need_resched = true;
 }
 
 void sched_preempt_point(void)
 {
-	if (need_resched) {
+	if (sched_need_resched) {
 		preemptions += sched_current->state == THREAD_RUNNING && sched_current != idle;
 		schedule();
 	}

@@ -259,7 +259,7 @@ static thread_t *silo_thread_alloc(silo_t *s, int slot, int *err)
 	if ((*err = quota_charge(&s->nthreads, 1)) < 0)
 		return NULL;
 	ksnprintf(name, sizeof name, "%s.%d", s->name, slot);
-	t = thread_alloc_charged(name, PRIO_DEFAULT, &s->kmem, err);
+	t = thread_alloc_charged(name, s->prio, &s->kmem, err);
 	if (!t) {
 		quota_uncharge(&s->nthreads, 1);
 		return NULL;
@@ -410,7 +410,8 @@ static int silo_setup(silo_t *s)
 	return write_bootinfo(s);
 }
 
-/* The quotas, from the module's arguments, before anything is charged. */
+/* The quotas and the priority, from the module's arguments, before
+ * anything is charged. */
 static void silo_limits(silo_t *s)
 {
 	s->kmem.limit = arg_number(s, "kmem", SL_KMEM_DEFAULT, 0, 1u << 30);
@@ -418,6 +419,8 @@ static void silo_limits(silo_t *s)
 	silo_mem_init(s, arg_number(s, "mem", s->id == 1 ? SL_MEM_SERVER_DEFAULT : SL_MEM_DEFAULT,
 				    0, SL_MEM_QUOTA_MAX));
 	s->nthreads.limit = arg_number(s, "threads", SL_THREADS_DEFAULT, 1, SL_THREADS_MAX);
+	/* prio=N: 1 (the highest a silo may have) to 6 (above idle only). */
+	s->prio = (int)arg_number(s, "prio", PRIO_DEFAULT, PRIO_HIGH + 1, PRIO_IDLE - 1);
 	ipc_cap_ops_for(s, &s->cap_ops);
 	cspace_init(&s->cspace, arg_number(s, "cspace", SL_CSPACE_DEFAULT, SL_SLOT_FIRST_FREE, SL_CSPACE_MAX),
 		    &cap_mdb, &s->cap_ops);
@@ -446,7 +449,7 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 	s->state = SILO_RUNNING;
 	if (!s->is_server)
 		silos_alive++;
-	kprintf("silo %s (id %d) started: %s\n", s->name, s->id, s->args);
+	kprintf("silo %s (id %d) started at priority %d: %s\n", s->name, s->id, s->prio, s->args);
 	thread_launch(t, silo_main_entry, s);
 	return true;
 fail:

@@ -88,3 +88,13 @@ void syscall_dispatch(trap_frame_t *f)
 	f->rax = (uint64_t)dispatch(f->rax, f);
 	silo_return_to_user();
 }
+
+/* The end of a system call that owes a switch (syscall.S tests
+ * sched_need_resched on the way out): the more urgent thread runs now,
+ * and this one leaves when it is next picked, unless it was killed
+ * meanwhile. Interrupts off, and still off on return. */
+void syscall_preempt(void)
+{
+	sched_preempt_point();
+	silo_return_to_user();
+}

@@ -10,6 +10,8 @@
  *   ntfnlock      8 threads x 10,000 increments under a notification lock
  *   park          leave a call parked in the server, then fault
  *   answerparked  later, ask the server to answer that call: SL_EDEAD
+ *   parkwait      leave a call parked in the server and wait for its answer
+ *   answerlive    later, ask the server to answer that call: it succeeds
  *   serverdead    (with a server that faults) calls get SL_EDEAD, not stuck
  *   fastfall      calls the fast path must hand to the generic path (bad
  *                 slots, long tags, taken spec slots, capabilities, a busy
@@ -219,6 +221,28 @@ static int answer_parked(void)
 	return 0;
 }
 
+/* ---- parkwait, answerlive: a parked call answered while its caller lives ---- */
+
+static int park_wait(void)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_PARK, 0, 0) };
+	long r = sl_call(SRV, &m);
+
+	printf("ipcclient parkwait: the parked call was answered: %ld\n", r);
+	check(r == 0 && SL_TAG_LEN(m.tag) == 0, "the parked call is answered", r);
+	return 0;
+}
+
+static int answer_live(void)
+{
+	sl_msg_t m = { .tag = SL_TAG(ECHO_ANSWER_PARKED, 0, 0) };
+
+	sl_sleep_ms(100);               /* long after "parkwait" has called */
+	long r = sl_call(SRV, &m);
+	check(r == 0 && m.w[0] == 0, "the server answered the parked call", (long)m.w[0]);
+	return 0;
+}
+
 /* ---- serverdead: the server dies; its clients are told, not stranded ---- */
 
 static int early_call(void *arg)
@@ -413,6 +437,10 @@ int main(int argc, char **argv)
 		park();
 	else if (!strcmp(mode, "answerparked"))
 		answer_parked();
+	else if (!strcmp(mode, "parkwait"))
+		park_wait();
+	else if (!strcmp(mode, "answerlive"))
+		answer_live();
 	else if (!strcmp(mode, "serverdead"))
 		server_dead();
 	else if (!strcmp(mode, "fastfall"))

@@ -46,13 +46,15 @@ syscall_entry:
 	ja 1f
 	call *ipc_fastpath_table(,%rcx,8)      /* all "no" with ipc.slowpath */
 	testb %al, %al
-	jnz syscall_exit_irqs_off
+	jnz 2f                  /* a reply done: it may have woken a more urgent thread */
 	movq %rsp, %rdi
 1:	sti
 	call syscall_dispatch
 	.globl syscall_exit, syscall_exit_irqs_off
 syscall_exit:
 	cli
+2:	cmpb $0, sched_need_resched(%rip)
+	jne 3f
 syscall_exit_irqs_off:          /* also the IPC fast path's way out (fastswitch.S) */
 	pop_gprs
 	addq $16, %rsp          /* vector, error */
@@ -64,6 +66,8 @@ syscall_exit_irqs_off:          /* also the IPC fast path's way out (fastswitch.
 	popq %rsp               /* user RSP; SS is implied by SYSRET */
 	swapgs
 	sysretq
+3:	call syscall_preempt    /* a switch is owed; back with interrupts off */
+	jmp syscall_exit_irqs_off
 
 /*
  * void arch_enter_user(uint64_t rip, uint64_t rsp, uint64_t a0, uint64_t a1)

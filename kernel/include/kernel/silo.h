@@ -58,6 +58,7 @@ typedef struct silo {
 	quota_t kmem;                   /* bytes of kernel objects it caused (kmem=N) */
 	quota_t mem;                    /* pages of user memory (mem=N) */
 	quota_t nthreads;               /* its threads, unjoined ones included (threads=N) */
+	int prio;                       /* its threads' priority (prio=N: 1 to 6, else 4) */
 	cap_ops_t cap_ops;              /* the kernel's, charging cspace chunks to it */
 	silo_event_t exit_event;        /* posted to the server when it ends */
 	struct silo *next;              /* all silos, in id order */

@@ -181,8 +181,11 @@ void sched_resumed(void);
 /* Timer interrupt: expire timeouts, charge the running thread. */
 void sched_tick(void);
 
-/* Called on the way out of an interrupt: switches if a switch is due. */
+/* Called on the way out of an interrupt, and of a system call that left
+ * sched_need_resched set (a wakeup of a more urgent thread, an expired
+ * quantum): switches if a switch is due. Interrupts off. */
 void sched_preempt_point(void);
+extern bool sched_need_resched;
 
 /* Ends the boot thread once it has started everything. */
 __attribute__((noreturn)) void sched_boot_done(void);
