@@ -96,14 +96,7 @@ fast_switch_in_kernel:
  * frame in fastpath_resume_stub.
  */
 arch_switch_to_fast_blocked:
-	pushfq
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	movq %rsp, (%rdi)
+	push_switch_context (%rdi)
 	movq %rsi, %rsp
 	/* fall through */
 

@@ -14,14 +14,7 @@
 	.text
 	.globl arch_switch, thread_entry_stub
 arch_switch:
-	pushfq
-	pushq %rbp
-	pushq %rbx
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	movq %rsp, (%rdi)
+	push_switch_context (%rdi)
 	movq %rsi, %rsp
 	pop_switch_context
 

@@ -44,6 +44,21 @@
 	popq %rax
 .endm
 
+/* Saves the running thread's context on its kernel stack (RFLAGS, then
+ * the callee-saved registers; the return address is already there) and
+ * its stack pointer in *save (an address operand): arch_switch, and
+ * arch_switch_to_fast_blocked (fastswitch.S). */
+.macro push_switch_context save
+	pushfq
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, \save
+.endm
+
 /* Resumes a thread from the context arch_switch saved on its kernel stack
  * (switch.S): callee-saved registers, RFLAGS, then the return address.
  * The IPC fast path's switch (fastswitch.S) resumes threads the same way. */
