@@ -19,8 +19,9 @@ typedef struct __attribute__((packed)) {
 	uint64_t base;
 } descriptor_ptr_t;
 
-/* The boot CPU's data, its TSS included; in the kernel GS points at it. */
-static percpu_t cpu0;
+/* The boot CPU's data, its TSS included; in the kernel GS points at it.
+ * Aligned so that the TSS (bytes 12 to 115) never straddles a page. */
+static percpu_t cpu0 __attribute__((aligned(128)));
 static uint8_t ist_stacks[2][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Null, kernel code, kernel data, user data, user code, TSS (two slots). */
