@@ -6,7 +6,7 @@
  * yields for MS milliseconds without touching them, and checks that
  * preemption and system calls gave every register back unchanged.
  *
- * calls: the same junk, its SSE and AVX registers varied by SEED (so
+ * calls: the same junk, its x87, SSE and AVX registers varied by SEED (so
  * that two silos hold different values), held through N calls to the
  * server (an echoserv ping of no words, made at register level): every
  * switch of the IPC paths, to the server and back, must give every
@@ -142,6 +142,9 @@ static int run_dirty(uint64_t ms)
 static int run_calls(long n, unsigned seed)
 {
 	junk_build(&junk);
+	for (int r = 0; r < 8; r++)     /* st0-7: their 10 bytes, not the reserved 6 */
+		for (int i = 0; i < 10; i++)
+			junk.image[FX_REGS + 16 * r + i] ^= (uint8_t)(seed * 41 + i);
 	for (int i = FX_REGS + 128; i < FX_REGS_END; i++)  /* xmm0-15 */
 		junk.image[i] ^= (uint8_t)(seed * 29 + i);
 	for (int i = 0; i < CAP_UPPER; i++)

@@ -51,7 +51,7 @@
 4:	/* The stack interrupts and system calls from user mode land on. */
 	movq THREAD_KSTACK_TOP(%rsi), %rax
 	movq %rax, %gs:PERCPU_KERNEL_RSP        /* the TSS's rsp[0] */
-	testl %r9d, %r9d
+	testb %r9b, %r9b                /* a bool: its low byte only */
 	jz fast_switch_in_kernel
 	movq THREAD_UFRAME(%rsi), %rsp
 	jmp syscall_exit_irqs_off

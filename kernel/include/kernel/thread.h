@@ -53,7 +53,8 @@ typedef struct thread {
 	uint64_t space_root;            /* a silo thread's: its silo's page-table root */
 	bool ipc_fast_blocked;          /* blocked in the IPC fast path: nothing on its
 					 * kernel stack but its user frame, and no
-					 * saved context (guarded by ipc_lock) */
+					 * saved context (written under ipc_lock; the
+					 * switches read it with interrupts off) */
 
 	uint64_t slot;                  /* kernel-stack slot, while kstack_mapped */
 	thread_state_t state;

@@ -26,6 +26,19 @@ typedef struct sl_msg {
 long sl_ipc(long nr, unsigned long cap, sl_msg_t *msg);
 
 /*
+ * The macros and inline calls below load all eight words into their
+ * registers, while a message of length n needs only its first n set: a
+ * caller that leaves the rest (or, for a receive, all of them) unset is
+ * right, and the registers it did not set come back as they went in. So
+ * GCC's warnings about reading unset words are off inside them.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+/*
  * The data registers of an IPC system call, for code that writes its own
  * asm statement around them (sl_ipc_words below, chanserv, libchan): the
  * eight words travel in RDX R10 R8 R9 R12 R13 R14 R15, in that order.
@@ -128,6 +141,8 @@ static inline __attribute__((always_inline)) long sl_ipc_msg(long nr, unsigned l
 	m->spec_out2 = rbp_out;
 	return rax;
 }
+
+#pragma GCC diagnostic pop
 
 static inline long sl_send(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_SEND, ep, m); }
 static inline long sl_nbsend(sl_slot_t ep, sl_msg_t *m) { return sl_ipc_msg(SL_SYS_NBSEND, ep, m); }
