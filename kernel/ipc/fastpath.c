@@ -237,11 +237,14 @@ static inline __attribute__((always_inline)) void fastpath_call(thread_t *self, 
 		return;
 	endpoint_t *ep = c->obj;
 	wq_node_t *n = ep->receivers.list.head;
+	/* A node still blocked is a blocked thread: every wakeup clears the
+	 * flag before the thread leaves THREAD_BLOCKED (wq_take_one, timeouts,
+	 * thread_kill, ipc_finish, fp_use_reply). */
 	if (fp_bail(ep->hdr.dead || !n || !n->blocked))
 		return;
 	thread_t *dst = container_of(n, thread_t, wait);
 	reply_t *r = self->ipc_reply;
-	if (fp_bail(dst->prio > self->prio || dst->state != THREAD_BLOCKED || !r || r->hdr.refs ||
+	if (fp_bail(dst->prio > self->prio || !r || r->hdr.refs ||
 		    !fp_cap_slots_free(self, spec)))
 		return;
 	cap_t *rc = fp_reply_entry(dst, SL_SPEC_REPLY_SLOT(dst->ipc_spec));

@@ -163,10 +163,20 @@ void sched_make_ready(thread_t *t)
 	arch_irq_restore(s);
 }
 
+/* Every waker clears t->wait.blocked first (wq_take_one, timeouts,
+ * thread_kill, ipc_finish, the IPC fast path): a node still marked
+ * blocked is a blocked thread, which the fast path relies on. */
+static void wake_check(const thread_t *t)
+{
+	if (t->wait.blocked)
+		panic("sched: %s woken while still marked blocked on a wait queue", t->name);
+}
+
 void sched_wake(thread_t *t)
 {
 	if (t->state != THREAD_BLOCKED)
 		return;
+	wake_check(t);
 	if (t->timeout.armed)           /* a timed wait; IPC's are not */
 		tq_disarm(&timeouts, &t->timeout);
 	t->state = THREAD_READY;
@@ -184,6 +194,7 @@ void sched_wake_handoff(thread_t *t)
 {
 	if (t->state != THREAD_BLOCKED)
 		return;
+	wake_check(t);
 	if (handoff || t->prio > sched_current->prio) {
 		sched_wake(t);
 		return;
