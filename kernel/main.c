@@ -26,17 +26,25 @@ void kmain(uint32_t magic, uint64_t info_phys);
 static mb2_info_t boot_info;
 
 /* timer.hz=N picks the tick rate (20..10000; the PIT cannot go slower); stress tests raise it so
- * preemption lands between more wakeups. */
+ * preemption lands between more wakeups. The log says the rate taken, and
+ * why when a value given was not. */
 static uint32_t timer_hz(const char *cmdline)
 {
 	char buf[8];
 	uint32_t hz = 0;
 
-	if (cmdline_get(cmdline, "timer.hz", buf, sizeof buf) < 0)
+	if (cmdline_get(cmdline, "timer.hz", buf, sizeof buf) < 0) {
+		kprintf("timer: %u Hz\n", TIMER_HZ);
 		return TIMER_HZ;
+	}
 	for (char *p = buf; *p >= '0' && *p <= '9'; p++)
 		hz = hz * 10 + (uint32_t)(*p - '0');
-	return hz >= 20 && hz <= 10000 ? hz : TIMER_HZ;
+	if (hz < 20 || hz > 10000) {
+		kprintf("timer: %u Hz (timer.hz=%s is outside 20..10000)\n", TIMER_HZ, buf);
+		return TIMER_HZ;
+	}
+	kprintf("timer: %u Hz (timer.hz)\n", hz);
+	return hz;
 }
 
 static void print_memory_map(const mb2_info_t *mb)

@@ -449,7 +449,11 @@ static bool silo_start(silo_t *s, const mb2_module_t *m)
 	s->state = SILO_RUNNING;
 	if (!s->is_server)
 		silos_alive++;
-	kprintf("silo %s (id %d) started at priority %d: %s\n", s->name, s->id, s->prio, s->args);
+	/* What the module's arguments set, as the kernel took them, so that
+	 * a scenario can check that an argument it relies on took effect. */
+	kprintf("silo %s (id %d) started: priority %d, cspace %u, kmem %llu, mem %llu, threads %llu, "
+		"arguments: %s\n", s->name, s->id, s->prio, s->cspace.size, (unsigned long long)s->kmem.limit,
+		(unsigned long long)s->mem.limit, (unsigned long long)s->nthreads.limit, s->args);
 	thread_launch(t, silo_main_entry, s);
 	return true;
 fail:

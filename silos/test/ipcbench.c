@@ -4,7 +4,9 @@
  * answers with reply_recv. Boot with ipc.slowpath to disable the direct
  * switch and measure the general path. ipcbench regs (against echoserv
  * regs) measures the same round trip with both sides at the register
- * level (sl_ipc_words).
+ * level (sl_ipc_words). The answers are checked (each its word plus
+ * one: every one in the register-level loop, their sum in the other);
+ * a wrong one makes the silo fail.
  */
 #include "echo_proto.h"
 #include "measure.h"
@@ -42,7 +44,8 @@ static int round_trip_regs(int rounds, uint64_t base)
 int main(int argc, char **argv)
 {
 	const int ROUNDS = argc > 2 ? (int)strtol_simple(argv[2]) : 20000;
-	uint64_t t0, base = loop_overhead(ROUNDS), nul = null_syscall_cost(ROUNDS), rt;
+	uint64_t t0, base = loop_overhead(ROUNDS), nul = null_syscall_cost(ROUNDS), rt, sum = 0;
+	long err = 0;
 	sl_msg_t m;
 
 	if (argc > 1 && !strcmp(argv[1], "regs"))
@@ -56,12 +59,15 @@ int main(int argc, char **argv)
 	sl_profile_begin(1);            /* ./sluice profile ipc: one window */
 	for (int i = 0; i < ROUNDS; i++) {
 		m = (sl_msg_t){ .tag = SL_TAG(ECHO_PING, 1, 0), .w = { (uint64_t)i } };
-		sl_call(SL_SLOT_SERVER, &m);
+		err |= sl_call(SL_SLOT_SERVER, &m);
+		sum += m.w[0];  /* i + 1 each: checked below, at two instructions a round */
 	}
 	sl_profile_end(1);
 	rt = (sl_rdtsc() - t0 - base) / ROUNDS;
+	bool right = err == 0 && sum == (uint64_t)ROUNDS * (ROUNDS + 1) / 2;
 	printf("ipcbench: null system call: %llu instructions\n", (unsigned long long)nul);
-	printf("ipcbench: call + reply_recv round trip (%s): %llu instructions\n",
-	       sl_bootinfo()->args[0] == 's' ? "slow path" : "fast path", (unsigned long long)rt);
-	return 0;
+	printf("ipcbench: call + reply_recv round trip (%s): %llu instructions, answers %s\n",
+	       sl_bootinfo()->args[0] == 's' ? "slow path" : "fast path", (unsigned long long)rt,
+	       right ? "right" : "WRONG");
+	return right ? 0 : 1;
 }
