@@ -179,7 +179,7 @@ static inline __attribute__((always_inline, noreturn)) void fp_block_switch(thre
 
 	self->wait.blocked = true;      /* no timeout: timed_out is not read */
 	if (q)
-		wq_insert(&q->list, &self->wait);
+		wq_append(&q->list, &self->wait);       /* running: on no list */
 	self->ipc_fast_blocked = true;
 	ipc_lock.held = 0;
 	if (to) {       /* answered (fp_deliver), not yet marked */

@@ -152,8 +152,9 @@ static void test_remove_head_middle_tail(void **state)
 	}
 }
 
-/* The fast path's form: removing the head (of several, then of one)
- * leaves the list and the node as the general form would. */
+/* The fast path's forms: removing the head (of several, then of one)
+ * and appending a node on no list leave the list and the node as the
+ * general forms would. */
 static void test_fast_forms(void **state)
 {
 	(void)state;
@@ -172,6 +173,13 @@ static void test_fast_forms(void **state)
 	EXPECT_WQ(&w.q[0], 1);
 	assert_true(wq_remove(&w.q[0], &w.n[1]));
 
+	wq_append(&w.q[1], &w.n[3]);                /* to an empty list, then behind */
+	wq_append(&w.q[1], &w.n[4]);
+	EXPECT_WQ(&w.q[1], 3, 4);
+	assert_false(wq_insert(&w.q[0], &w.n[4]));  /* on a list, as wq_insert sees it */
+	assert_true(wq_remove(&w.q[1], &w.n[3]));
+	assert_true(wq_remove(&w.q[1], &w.n[4]));
+	EXPECT_WQ_EMPTY(&w.q[1]);
 }
 
 /* Removing a node that is not on that list returns false and changes

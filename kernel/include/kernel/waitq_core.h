@@ -30,6 +30,20 @@ typedef struct wq_list {
 	wq_node_t *head, *tail;
 } wq_list_t;
 
+/* Appends n, which is on no list: the IPC fast path's thread, running
+ * until now (a running thread's node is on no list). */
+static inline void wq_append(wq_list_t *q, wq_node_t *n)
+{
+	n->queue = q;
+	n->next = NULL;
+	n->prev = q->tail;
+	if (q->tail)
+		q->tail->next = n;
+	else
+		q->head = n;
+	q->tail = n;
+}
+
 /* Appends n; returns false (and does nothing) if n is already on a list.
  * Inline, with wq_remove: both sit on the IPC fast path. */
 static inline bool wq_insert(wq_list_t *q, wq_node_t *n)
