@@ -50,14 +50,7 @@ static inline bool wq_insert(wq_list_t *q, wq_node_t *n)
 {
 	if (n->queue)
 		return false;
-	n->queue = q;
-	n->next = NULL;
-	n->prev = q->tail;
-	if (q->tail)
-		q->tail->next = n;
-	else
-		q->head = n;
-	q->tail = n;
+	wq_append(q, n);
 	return true;
 }
 
