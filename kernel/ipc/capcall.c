@@ -122,5 +122,5 @@ void ipc_set_fastpath(bool on)
 {
 	ipc_fastpath_on = on;
 	for (int i = 0; i < IPC_FASTPATH_CALLS; i++)
-		ipc_fastpath_table[i] = on ? ipc_fast_table[i] : ipc_off_table[i];
+		ipc_fastpath_table[i] = on ? ipc_fast_table[i] : ipc_fast_none;
 }

@@ -469,7 +469,7 @@ static bool ipc_fast_recv(trap_frame_t *f)
 	return fp_leave();
 }
 
-static bool ipc_fast_none(trap_frame_t *f)
+bool ipc_fast_none(trap_frame_t *f)
 {
 	(void)f;
 	return false;
@@ -520,16 +520,7 @@ bool (*const ipc_fast_table[])(trap_frame_t *) = {
 _Static_assert(sizeof ipc_fast_table / sizeof ipc_fast_table[0] == IPC_FASTPATH_CALLS,
 	       "one entry per number syscall.S sends here");
 
-/* With ipc.slowpath: every number goes to the generic path. */
-bool (*const ipc_off_table[IPC_FASTPATH_CALLS])(trap_frame_t *) = {
-	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
-	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
-};
-
-/* What syscall_entry calls: one of the two above, copied by
- * ipc_set_fastpath at boot (all "no" until then), so the entry reads
- * the function straight from it. */
-bool (*ipc_fastpath_table[IPC_FASTPATH_CALLS])(trap_frame_t *) = {
-	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
-	ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none, ipc_fast_none,
-};
+/* What syscall_entry calls, filled by ipc_set_fastpath at boot, before
+ * any silo runs: ipc_fast_table's entries, or ipc_fast_none for every
+ * number with ipc.slowpath. The entry reads the function straight from it. */
+bool (*ipc_fastpath_table[IPC_FASTPATH_CALLS])(trap_frame_t *);

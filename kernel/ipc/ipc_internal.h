@@ -123,9 +123,10 @@ static inline int msgbuf_check_reply(const thread_t *sender, const trap_frame_t 
 void ipc_fastpath_resume(trap_frame_t *f);
 extern uint64_t ipc_fastpaths;
 
-/* The fast path's tables (fastpath.c): its entries, and all "no". */
+/* The fast path's entries (fastpath.c), and the one that declines every
+ * call (the generic path takes it). */
 extern bool (*const ipc_fast_table[])(trap_frame_t *);
-extern bool (*const ipc_off_table[])(trap_frame_t *);
+bool ipc_fast_none(trap_frame_t *f);
 
 /* sched.c */
 void sched_wake_handoff(thread_t *t);

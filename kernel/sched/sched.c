@@ -26,7 +26,7 @@ static thread_t *idle;
 thread_t *sched_switched_from;          /* for the thread that resumes */
 bool sched_need_resched;              /* a switch is owed: at the next interrupt or system-call exit */
 static uint64_t ticks;
-uint64_t sched_switches;                /* by schedule() */
+static uint64_t sched_switches;         /* by schedule() */
 uint64_t sched_fast_switches;           /* by sched_fast_switch (<kernel/sched_fast.h>) */
 static uint64_t preemptions;
 static thread_t *handoff;               /* runs next, skipping the run queues */

@@ -109,7 +109,8 @@ void ipc_release_all(void);
  * does every entry with ipc.slowpath). When a call that blocks can be carried out the
  * entry does not return: the thread blocks and the partner (or the
  * scheduler's pick) runs; a reply done returns true with the result in
- * f->rax (the system-call entry goes straight to syscall_exit). It
+ * f->rax (the system-call entry goes to its exit, which switches first
+ * if the reply woke a more urgent thread). It
  * returns false, having changed nothing, when the generic path must handle
  * the call. Called from the system-call entry (syscall.S) with interrupts
  * off and no lock held; takes ipc_lock. */
